@@ -1,0 +1,3 @@
+export * from './password.js';
+export * from './access-control.js';
+export * from './definitions.js';

@@ -1,0 +1,145 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { FieldTable } from '@warren/protocol';
+import { pino, type Logger } from 'pino';
+import { AccessControl } from './auth/access-control.js';
+import { applyAuthDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
+import { DirectReplyToRegistry } from './channel/direct-reply-to.js';
+import { Connection, type ConnectionHost, type ConnectionLimits } from './connection/connection.js';
+import { FlushScheduler } from './connection/flush-scheduler.js';
+import { Exchange } from './exchange/exchange.js';
+import { VirtualHost } from './vhost/vhost.js';
+
+export interface BrokerOptions {
+  /** AMQP port (default 5672; 0 picks a free port). */
+  port?: number;
+  /** Address to listen on (default: all interfaces). */
+  host?: string;
+  managementPort?: number;
+  dataDir?: string;
+  /** Definitions (RabbitMQ JSON format, parsed) applied at start: users, vhosts, permissions, topology. */
+  definitions?: Definitions;
+  accessControl?: AccessControl;
+  logger?: Logger;
+  heartbeat?: number;
+  frameMax?: number;
+  channelMax?: number;
+  handshakeTimeoutMs?: number;
+  clusterName?: string;
+}
+
+export interface Broker {
+  readonly port: number;
+  close(reason?: string): Promise<void>;
+}
+
+/** The broker: listener, virtual hosts, users, and every open connection. */
+export class WarrenBroker implements Broker, ConnectionHost {
+  readonly access: AccessControl;
+  readonly directReplyTo = new DirectReplyToRegistry();
+  readonly scheduler = new FlushScheduler();
+  readonly limits: ConnectionLimits;
+  readonly logger: Logger;
+  readonly clusterName: string;
+  readonly vhosts = new Map<string, VirtualHost>();
+  readonly connections = new Set<Connection>();
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly opts: BrokerOptions = {}) {
+    this.logger = opts.logger ?? pino({ level: 'silent' });
+    this.access = opts.accessControl ?? AccessControl.withDefaults();
+    this.clusterName = opts.clusterName ?? 'warren@localhost';
+    this.limits = {
+      heartbeat: opts.heartbeat ?? 60,
+      frameMax: opts.frameMax ?? 131072,
+      channelMax: opts.channelMax ?? 2047,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
+    };
+    if (opts.definitions !== undefined) this.applyDefinitions(opts.definitions);
+    this.syncVhosts();
+  }
+
+  /** Creates a VirtualHost for every vhost the access control knows. */
+  private syncVhosts(): void {
+    for (const v of this.access.vhosts()) {
+      if (!this.vhosts.has(v.name)) this.vhosts.set(v.name, new VirtualHost(v.name));
+    }
+  }
+
+  vhost(name: string): VirtualHost | undefined {
+    if (!this.vhosts.has(name) && this.access.hasVhost(name)) this.vhosts.set(name, new VirtualHost(name));
+    return this.vhosts.get(name);
+  }
+
+  /** Applies a RabbitMQ definitions document: users/vhosts/permissions, then exchanges, queues, bindings. */
+  applyDefinitions(defs: Definitions): void {
+    applyAuthDefinitions(this.access, defs);
+    this.syncVhosts();
+    for (const e of defs.exchanges) {
+      this.vhost(e.vhost)?.declareExchange({
+        name: e.name, type: e.type, passive: false, durable: e.durable, autoDelete: e.auto_delete, internal: e.internal, args: toTable(e.arguments),
+      });
+    }
+    for (const q of defs.queues) {
+      this.vhost(q.vhost)?.declareQueue({
+        name: q.name, passive: false, durable: q.durable, exclusive: false, autoDelete: q.auto_delete, args: toTable(q.arguments),
+      }, 0);
+    }
+    for (const b of defs.bindings) {
+      const vh = this.vhost(b.vhost);
+      if (vh === undefined) continue;
+      const src = vh.exchange(b.source);
+      const dest = b.destination_type === 'queue' ? vh.queue(b.destination, 0) : vh.exchange(b.destination);
+      if (dest instanceof Exchange || dest !== undefined) vh.bind(src, dest, b.routing_key, toTable(b.arguments));
+    }
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.opts.port ?? 5672, host: this.opts.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const conn = new Connection(socket, this);
+    this.connections.add(conn);
+  }
+
+  connectionClosed(c: Connection): void {
+    this.connections.delete(c);
+  }
+
+  /** Stops accepting, closes every connection with 320 CONNECTION_FORCED, waits for sockets to close. */
+  async close(reason = "broker forced connection closure with reason 'shutdown'"): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    for (const c of this.connections) c.forceClose(reason);
+    const deadline = Date.now() + 3000;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
+function toTable(o: Record<string, JsonValue> | undefined): FieldTable {
+  return (o ?? {}) as FieldTable;
+}
+
+/** Starts a broker and resolves once it accepts connections. */
+export async function startBroker(opts: BrokerOptions = {}): Promise<WarrenBroker> {
+  const broker = new WarrenBroker(opts);
+  await broker.listen();
+  return broker;
+}

@@ -1,0 +1,538 @@
+import type { FieldTable, Method } from '@warren/protocol';
+import type { AccessControl, PermissionKind } from '../auth/access-control.js';
+import { AmqpError, accessRefused, connectionError, notFound, preconditionFailed } from '../errors.js';
+import type { Exchange } from '../exchange/exchange.js';
+import { withProperties } from '../message/build-message.js';
+import type { Message } from '../message/message.js';
+import { PF_HEADERS, PF_REPLY_TO, PF_USER_ID } from '../message/property-flags.js';
+import { Consumer, type ConsumerOwner } from '../queue/consumer.js';
+import type { QueueEntry } from '../queue/queue-entry.js';
+import type { Queue } from '../queue/queue.js';
+import { describeExchange, describeQueue, generatedName } from '../util/names.js';
+import type { VirtualHost } from '../vhost/vhost.js';
+import { ConfirmTracker } from './confirm-tracker.js';
+import { writeDeliver, writeGetOk, writeReturn } from './content-frames.js';
+import { PublishAssembler } from './publish-assembler.js';
+import { UnackedLog } from './unacked-log.js';
+import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
+import type { ChannelConnection } from './channel-connection.js';
+
+type TxAction =
+  | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean }
+  | { kind: 'ack'; tag: number; multiple: boolean }
+  | { kind: 'reject'; tag: number; multiple: boolean; requeue: boolean };
+
+const scratchSlots: number[] = [];
+
+/**
+ * One AMQP channel: its consumers, unacked deliveries, prefetch limits, confirm/tx mode and
+ * the publish path (content assembly → routing → queues).
+ */
+export class Channel implements ConsumerOwner {
+  closing = false;
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly unacked = new UnackedLog();
+  private deliveryTag = 0;
+  /** basic.qos global=false: prefetch for consumers created afterwards. */
+  private consumerPrefetch = 0;
+  /** basic.qos global=true: limit over all the channel's consumers. */
+  private channelPrefetch = 0;
+  private flowActive = true;
+  private confirms: ConfirmTracker | undefined;
+  private tx: TxAction[] | undefined;
+  private lastQueueName = '';
+  readonly publish = new PublishAssembler();
+  /** exchange name → write permission granted (cached: checked per publish). */
+  private readonly writeAllowed = new Map<string, boolean>();
+  private replyTo: DirectReplyTo | undefined;
+
+  constructor(readonly id: number, readonly conn: ChannelConnection) {}
+
+  get connectionId(): number { return this.conn.id; }
+  private get vhost(): VirtualHost { return this.conn.vhost; }
+  private get access(): AccessControl { return this.conn.access; }
+
+  // ---- permissions -----------------------------------------------------------------------
+
+  private check(kind: PermissionKind, type: 'queue' | 'exchange', name: string): void {
+    const resource = type === 'exchange' && name === '' ? 'amq.default' : name;
+    if (!this.access.check(this.conn.user, this.vhost.name, kind, resource)) {
+      const what = type === 'queue' ? describeQueue(resource, this.vhost.name) : describeExchange(resource, this.vhost.name);
+      throw accessRefused(`${kind} access to ${what} refused for user '${this.conn.user}'`);
+    }
+  }
+
+  // ---- method dispatch -------------------------------------------------------------------
+
+  handleMethod(m: Method): void {
+    if (this.publish.active) {
+      throw connectionError(505, `UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead`);
+    }
+    switch (m.name) {
+      case 'channel.flow':
+        this.flowActive = m.active;
+        this.conn.send(this.id, { name: 'channel.flow-ok', active: m.active });
+        if (m.active) this.redispatch();
+        return;
+      case 'channel.flow-ok':
+        return;
+      case 'exchange.declare': return this.exchangeDeclare(m.exchange, m.type, m.passive, m.durable, m.autoDelete, m.internal, m.arguments, m.nowait);
+      case 'exchange.delete': {
+        this.check('configure', 'exchange', m.exchange);
+        this.vhost.deleteExchange(m.exchange, m.ifUnused);
+        if (!m.nowait) this.conn.send(this.id, { name: 'exchange.delete-ok' });
+        return;
+      }
+      case 'exchange.bind':
+      case 'exchange.unbind': {
+        const dest = this.vhost.exchange(m.destination);
+        const src = this.vhost.exchange(m.source);
+        this.check('write', 'exchange', m.destination);
+        this.check('read', 'exchange', m.source);
+        if (m.name === 'exchange.bind') this.vhost.bind(src, dest, m.routingKey, m.arguments);
+        else this.vhost.unbind(src, dest, m.routingKey, m.arguments);
+        if (!m.nowait) this.conn.send(this.id, { name: m.name === 'exchange.bind' ? 'exchange.bind-ok' : 'exchange.unbind-ok' });
+        return;
+      }
+      case 'queue.declare': return this.queueDeclare(m.queue, m.passive, m.durable, m.exclusive, m.autoDelete, m.arguments, m.nowait);
+      case 'queue.bind':
+      case 'queue.unbind': {
+        const qname = this.resolveQueueName(m.queue);
+        const key = m.name === 'queue.bind' && m.queue === '' && m.routingKey === '' ? qname : m.routingKey;
+        const q = this.vhost.queue(qname, this.conn.id);
+        const ex = this.vhost.exchange(m.exchange);
+        this.check('write', 'queue', qname);
+        this.check('read', 'exchange', m.exchange);
+        if (m.name === 'queue.bind') this.vhost.bind(ex, q, key, m.arguments);
+        else this.vhost.unbind(ex, q, key, m.arguments);
+        if (m.name === 'queue.unbind') this.conn.send(this.id, { name: 'queue.unbind-ok' });
+        else if (!m.nowait) this.conn.send(this.id, { name: 'queue.bind-ok' });
+        return;
+      }
+      case 'queue.purge': {
+        const qname = this.resolveQueueName(m.queue);
+        const q = this.vhost.queue(qname, this.conn.id);
+        this.check('read', 'queue', qname);
+        const n = q.purge();
+        if (!m.nowait) this.conn.send(this.id, { name: 'queue.purge-ok', messageCount: n });
+        return;
+      }
+      case 'queue.delete': {
+        const qname = this.resolveQueueName(m.queue);
+        this.check('configure', 'queue', qname);
+        const n = this.vhost.deleteQueueChecked(qname, m.ifUnused, m.ifEmpty, this.conn.id);
+        if (!m.nowait) this.conn.send(this.id, { name: 'queue.delete-ok', messageCount: n });
+        return;
+      }
+      case 'basic.qos': return this.qos(m.prefetchSize, m.prefetchCount, m.global);
+      case 'basic.consume': return this.consume(m.queue, m.consumerTag, m.noLocal, m.noAck, m.exclusive, m.nowait, m.arguments);
+      case 'basic.cancel': return this.cancel(m.consumerTag, m.nowait);
+      case 'basic.get': return this.get(m.queue, m.noAck);
+      case 'basic.ack': return this.ack(m.deliveryTag, m.multiple);
+      case 'basic.reject': return this.reject(m.deliveryTag, false, m.requeue);
+      case 'basic.nack': return this.reject(m.deliveryTag, m.multiple, m.requeue);
+      case 'basic.recover':
+      case 'basic.recover-async':
+        this.requeueAll();
+        if (m.name === 'basic.recover') this.conn.send(this.id, { name: 'basic.recover-ok' });
+        return;
+      case 'confirm.select':
+        if (this.tx !== undefined) throw preconditionFailed('cannot switch from tx to confirm mode');
+        this.confirms ??= new ConfirmTracker();
+        if (!m.nowait) this.conn.send(this.id, { name: 'confirm.select-ok' });
+        return;
+      case 'tx.select':
+        if (this.confirms !== undefined) throw preconditionFailed('cannot switch from confirm to tx mode');
+        this.tx ??= [];
+        this.conn.send(this.id, { name: 'tx.select-ok' });
+        return;
+      case 'tx.commit': return this.txCommit();
+      case 'tx.rollback':
+        if (this.tx === undefined) throw preconditionFailed('channel is not transactional');
+        this.tx = [];
+        this.conn.send(this.id, { name: 'tx.rollback-ok' });
+        return;
+      default:
+        throw connectionError(540, `NOT_IMPLEMENTED - ${m.name} is not valid on a channel here`);
+    }
+  }
+
+  // ---- declarations ------------------------------------------------------------------------
+
+  private exchangeDeclare(name: string, type: string, passive: boolean, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable, nowait: boolean): void {
+    if (!passive) this.check('configure', 'exchange', name);
+    if (!passive && name !== '' && args['alternate-exchange'] !== undefined) {
+      const ae = args['alternate-exchange'];
+      this.check('read', 'exchange', name);
+      if (typeof ae === 'string') this.check('write', 'exchange', ae);
+    }
+    this.vhost.declareExchange({ name, type, passive, durable, autoDelete, internal, args });
+    if (!nowait) this.conn.send(this.id, { name: 'exchange.declare-ok' });
+  }
+
+  private queueDeclare(name: string, passive: boolean, durable: boolean, exclusive: boolean, autoDelete: boolean, args: FieldTable, nowait: boolean): void {
+    if (name === DIRECT_REPLY_TO) {
+      // Passive/active declare of the pseudo-queue succeeds, as in RabbitMQ.
+      this.lastQueueName = name;
+      if (!nowait) this.conn.send(this.id, { name: 'queue.declare-ok', queue: name, messageCount: 0, consumerCount: 0 });
+      return;
+    }
+    if (!passive && name !== '') this.check('configure', 'queue', name);
+    const { queue } = this.vhost.declareQueue({ name, passive, durable, exclusive, autoDelete, args }, this.conn.id);
+    this.lastQueueName = queue.name;
+    if (!nowait) {
+      this.conn.send(this.id, { name: 'queue.declare-ok', queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount });
+    }
+  }
+
+  /** An empty queue name means "the last queue declared on this channel" (AMQP 0-9-1). */
+  private resolveQueueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueueName === '') throw notFound('no previously declared queue');
+    return this.lastQueueName;
+  }
+
+  // ---- consumers -------------------------------------------------------------------------
+
+  private qos(prefetchSize: number, prefetchCount: number, global: boolean): void {
+    if (prefetchSize !== 0) throw connectionError(540, `NOT_IMPLEMENTED - prefetch_size!=0 (${prefetchSize})`);
+    if (global) this.channelPrefetch = prefetchCount;
+    else this.consumerPrefetch = prefetchCount;
+    this.conn.send(this.id, { name: 'basic.qos-ok' });
+    this.redispatch();
+  }
+
+  private consume(queueName: string, tag: string, _noLocal: boolean, noAck: boolean, exclusive: boolean, nowait: boolean, args: FieldTable): void {
+    const qname = this.resolveQueueName(queueName);
+    if (tag === '') tag = generatedName('amq.ctag-');
+    else if (this.consumers.has(tag) || this.replyTo?.consumerTag === tag) {
+      throw connectionError(530, `NOT_ALLOWED - attempt to reuse consumer tag '${tag}'`);
+    }
+    if (qname === DIRECT_REPLY_TO) {
+      if (!noAck) throw preconditionFailed('reply consumer cannot acknowledge');
+      if (this.replyTo !== undefined) throw preconditionFailed('reply consumer already set');
+      this.replyTo = this.conn.directReplyTo.register(this, tag);
+      if (!nowait) this.conn.send(this.id, { name: 'basic.consume-ok', consumerTag: tag });
+      return;
+    }
+    const q = this.vhost.queue(qname, this.conn.id);
+    this.check('read', 'queue', qname);
+    if (q.hasExclusiveConsumer() || (exclusive && q.consumerCount > 0)) {
+      throw accessRefused(`${describeQueue(qname, this.vhost.name)} in exclusive use`);
+    }
+    let priority = 0;
+    const p = args['x-priority'];
+    if (p !== undefined) {
+      if (typeof p !== 'number' || !Number.isInteger(p)) throw preconditionFailed(`invalid arg 'x-priority' for consumer '${tag}': must be an integer`);
+      priority = p;
+    }
+    const c = new Consumer(tag, this, q, noAck, exclusive, this.consumerPrefetch, priority, args);
+    this.consumers.set(tag, c);
+    this.conn.consumerAdded(q);
+    if (!nowait) this.conn.send(this.id, { name: 'basic.consume-ok', consumerTag: tag });
+    q.addConsumer(c);
+  }
+
+  private cancel(tag: string, nowait: boolean): void {
+    if (this.replyTo?.consumerTag === tag) {
+      this.replyTo.unregister();
+      this.replyTo = undefined;
+    } else {
+      const c = this.consumers.get(tag);
+      if (c !== undefined) {
+        this.consumers.delete(tag);
+        this.conn.consumerRemoved(c.queue);
+        c.queue.removeConsumer(c);
+      }
+    }
+    if (!nowait) this.conn.send(this.id, { name: 'basic.cancel-ok', consumerTag: tag });
+  }
+
+  /** ConsumerOwner: the queue was deleted. */
+  cancelledByServer(c: Consumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    this.consumers.delete(c.tag);
+    this.conn.consumerRemoved(c.queue);
+    if (!this.closing && this.conn.capabilities.consumerCancelNotify) {
+      this.conn.send(this.id, { name: 'basic.cancel', consumerTag: c.tag, nowait: true });
+    }
+  }
+
+  /** ConsumerOwner: prefetch limits, channel.flow and the connection's output backlog. */
+  canDeliver(c: Consumer): boolean {
+    if (!this.flowActive || this.closing || !this.conn.writable()) return false;
+    if (c.noAck) return true;
+    if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
+    return this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch;
+  }
+
+  /** ConsumerOwner: writes basic.deliver and tracks the delivery until it is acked. */
+  deliver(c: Consumer, entry: QueueEntry): void {
+    const tag = ++this.deliveryTag;
+    if (!c.noAck) {
+      this.unacked.push(tag, entry, c, c.queue);
+      c.unacked++;
+    }
+    writeDeliver(this.conn.output(), this.id, this.conn.frameMax, c.tagBytes, tag, entry.redelivered, entry.msg);
+  }
+
+  /** Direct reply-to: a reply published to this channel's pseudo-queue. */
+  deliverReply(tagBytes: Buffer, msg: Message): void {
+    writeDeliver(this.conn.output(), this.id, this.conn.frameMax, tagBytes, ++this.deliveryTag, false, msg);
+  }
+
+  /** Re-runs dispatch for every queue this channel consumes from. */
+  redispatch(): void {
+    for (const c of this.consumers.values()) c.queue.dispatch();
+  }
+
+  private get(queueName: string, noAck: boolean): void {
+    const qname = this.resolveQueueName(queueName);
+    const q = this.vhost.queue(qname, this.conn.id);
+    this.check('read', 'queue', qname);
+    const entry = q.get(Date.now());
+    if (entry === undefined) {
+      this.conn.send(this.id, { name: 'basic.get-empty' });
+      return;
+    }
+    const tag = ++this.deliveryTag;
+    if (!noAck) {
+      this.unacked.push(tag, entry, undefined, q);
+      q.unackedCount++;
+    }
+    writeGetOk(this.conn.output(), this.id, this.conn.frameMax, tag, entry.redelivered, q.messageCount, entry.msg);
+  }
+
+  // ---- acknowledgements --------------------------------------------------------------------
+
+  private ack(tag: number, multiple: boolean): void {
+    if (this.tx !== undefined) {
+      this.validateTag(tag, multiple);
+      this.tx.push({ kind: 'ack', tag, multiple });
+      return;
+    }
+    this.settle(tag, multiple, false, false);
+  }
+
+  private reject(tag: number, multiple: boolean, requeue: boolean): void {
+    if (this.tx !== undefined) {
+      this.validateTag(tag, multiple);
+      this.tx.push({ kind: 'reject', tag, multiple, requeue });
+      return;
+    }
+    this.settle(tag, multiple, true, requeue);
+  }
+
+  private validateTag(tag: number, multiple: boolean): void {
+    if (multiple && tag === 0) return;
+    if (this.unacked.slotOf(tag) < 0) throw preconditionFailed(`unknown delivery tag ${tag}`);
+  }
+
+  /** Acks (rejected=false) or rejects deliveries; rejected ones are requeued or dead-lettered. */
+  private settle(tag: number, multiple: boolean, rejected: boolean, requeue: boolean): void {
+    const slots = scratchSlots;
+    slots.length = 0;
+    if (multiple) {
+      if (tag === 0) this.unacked.allSlots(slots);
+      else this.unacked.slotsUpTo(tag, slots);
+      if (slots.length === 0 && tag !== 0) {
+        if (tag > this.deliveryTag) throw preconditionFailed(`unknown delivery tag ${tag}`);
+        return;
+      }
+    } else {
+      const s = this.unacked.slotOf(tag);
+      if (s < 0) throw preconditionFailed(`unknown delivery tag ${tag}`);
+      slots.push(s);
+    }
+    let lastQueue: Queue | undefined;
+    let others: Set<Queue> | undefined;
+    let requeued: Map<Queue, QueueEntry[]> | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const entry = this.unacked.entryAt(s);
+      const q = this.unacked.queueAt(s);
+      const c = this.unacked.consumerAt(s);
+      if (c !== undefined) c.unacked--;
+      this.unacked.remove(s);
+      q.settled(1);
+      if (rejected) {
+        if (requeue) {
+          requeued ??= new Map();
+          let list = requeued.get(q);
+          if (list === undefined) requeued.set(q, (list = []));
+          list.push(entry);
+        } else if (!q.deleted) {
+          this.vhost.deadLetter(q, entry, 'rejected');
+        }
+      }
+      if (q !== lastQueue) {
+        if (lastQueue !== undefined) (others ??= new Set()).add(lastQueue);
+        lastQueue = q;
+      }
+    }
+    if (requeued !== undefined) for (const [q, list] of requeued) q.requeue(list);
+    // Credit was freed: let the queues deliver more.
+    lastQueue?.dispatch();
+    if (others !== undefined) for (const q of others) if (q !== lastQueue) q.dispatch();
+  }
+
+  /** basic.recover and channel close: every unacked delivery goes back to its queue. */
+  private requeueAll(): void {
+    const slots = scratchSlots;
+    slots.length = 0;
+    this.unacked.allSlots(slots);
+    const byQueue = new Map<Queue, QueueEntry[]>();
+    for (const s of slots) {
+      const q = this.unacked.queueAt(s);
+      const c = this.unacked.consumerAt(s);
+      if (c !== undefined) c.unacked--;
+      let list = byQueue.get(q);
+      if (list === undefined) byQueue.set(q, (list = []));
+      list.push(this.unacked.entryAt(s));
+      this.unacked.remove(s);
+      q.settled(1);
+    }
+    for (const [q, list] of byQueue) q.requeue(list);
+  }
+
+  // ---- publishing --------------------------------------------------------------------------
+
+  /** A complete message arrived on this channel. */
+  published(msg: Message): void {
+    try {
+      msg.scanProperties();
+    } catch {
+      throw connectionError(502, 'SYNTAX_ERROR - malformed content header properties');
+    }
+    if (msg.expirationMs === -2) {
+      throw preconditionFailed(`invalid expiration '${msg.properties().expiration ?? ''}'`);
+    }
+    const exchangeName = msg.exchange;
+    let allowed = this.writeAllowed.get(exchangeName);
+    if (allowed === undefined) {
+      allowed = this.access.check(this.conn.user, this.vhost.name, 'write', exchangeName === '' ? 'amq.default' : exchangeName);
+      this.writeAllowed.set(exchangeName, allowed);
+    }
+    if (!allowed) this.check('write', 'exchange', exchangeName);
+    const ex = this.vhost.exchange(exchangeName);
+    if (ex.internal) throw accessRefused(`cannot publish to internal ${describeExchange(exchangeName, this.vhost.name)}`);
+    const flags = msg.propertyFlags;
+    if ((flags & (PF_USER_ID | PF_REPLY_TO | PF_HEADERS)) !== 0) msg = this.applySpecialProperties(msg, flags);
+    const mandatory = this.publish.mandatory;
+    if (this.tx !== undefined) {
+      this.tx.push({ kind: 'publish', msg, exchange: ex, mandatory });
+      return;
+    }
+    this.deliverPublished(msg, ex, mandatory);
+  }
+
+  /** user-id validation, direct reply-to rewriting and BCC removal (the rare paths). */
+  private applySpecialProperties(msg: Message, flags: number): Message {
+    const props = msg.properties();
+    if ((flags & PF_USER_ID) !== 0 && props.userId !== this.conn.user && !this.conn.isImpersonator) {
+      throw preconditionFailed(`user_id property set to '${props.userId ?? ''}' but authenticated user was '${this.conn.user}'`);
+    }
+    let rewritten = msg;
+    if ((flags & PF_REPLY_TO) !== 0 && props.replyTo === DIRECT_REPLY_TO) {
+      if (this.replyTo === undefined) throw preconditionFailed('fast reply consumer does not exist');
+      rewritten = withProperties(msg, { ...props, replyTo: this.replyTo.address });
+    }
+    if ((flags & PF_HEADERS) !== 0 && props.headers?.['BCC'] !== undefined) {
+      const headers = { ...props.headers };
+      delete headers['BCC'];
+      rewritten = withProperties(rewritten, { ...rewritten.properties(), headers });
+      this.bccKeys = keysOf(props.headers['BCC']);
+    }
+    return rewritten;
+  }
+
+  private bccKeys: string[] | undefined;
+
+  /** Routes a message, enqueues it, and answers mandatory returns and confirms. */
+  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean): void {
+    const confirmTag = this.confirms?.next() ?? 0;
+    let targets: Queue[];
+    let delivered = false;
+    if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
+      delivered = this.conn.directReplyTo.deliver(msg.routingKey, msg);
+      targets = [];
+    } else {
+      targets = this.vhost.route(ex, msg.routingKey, msg);
+      const cc = (msg.propertyFlags & PF_HEADERS) !== 0 ? msg.headers()?.['CC'] : undefined;
+      const extra = cc !== undefined ? keysOf(cc) : [];
+      if (this.bccKeys !== undefined) { extra.push(...this.bccKeys); this.bccKeys = undefined; }
+      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
+    }
+    let rejected = false;
+    if (targets.length > 0) {
+      const now = Date.now();
+      for (let i = 0; i < targets.length; i++) {
+        const q = targets[i]!;
+        if (q.enqueue(msg, now) === 'rejected') rejected = true;
+        else if (q.overloaded) this.conn.throttleBy(q);
+      }
+    }
+    if (targets.length === 0 && !delivered && mandatory) {
+      writeReturn(this.conn.output(), this.id, this.conn.frameMax, 312, 'NO_ROUTE', msg);
+    }
+    if (confirmTag !== 0) {
+      const w = this.conn.output();
+      if (rejected) this.confirms!.nack(confirmTag, w, this.id);
+      else if (this.confirms!.ack(confirmTag, w, this.id)) this.conn.confirmPending(this);
+    }
+  }
+
+  /** Writes coalesced confirms (called by the connection before it flushes). */
+  flushConfirms(): void {
+    this.confirms?.flush(this.conn.output(), this.id);
+  }
+
+  private txCommit(): void {
+    if (this.tx === undefined) throw preconditionFailed('channel is not transactional');
+    const actions = this.tx;
+    this.tx = undefined; // apply for real
+    try {
+      for (const a of actions) {
+        if (a.kind === 'publish') this.deliverPublished(a.msg, a.exchange, a.mandatory);
+        else if (a.kind === 'ack') this.settle(a.tag, a.multiple, false, false);
+        else this.settle(a.tag, a.multiple, true, a.requeue);
+      }
+    } finally {
+      this.tx = [];
+    }
+    this.conn.send(this.id, { name: 'tx.commit-ok' });
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Releases everything the channel holds: consumers cancelled, unacked requeued. */
+  teardown(): void {
+    this.closing = true;
+    for (const c of this.consumers.values()) {
+      this.conn.consumerRemoved(c.queue);
+      c.queue.removeConsumer(c);
+    }
+    this.consumers.clear();
+    this.replyTo?.unregister();
+    this.replyTo = undefined;
+    this.requeueAll();
+    this.publish.reset();
+  }
+
+  /** For errors: wraps an AmqpError with this method's ids. */
+  static tagError(e: AmqpError, classId: number, methodId: number): AmqpError {
+    if (e.classId === 0) { e.classId = classId; e.methodId = methodId; }
+    return e;
+  }
+}
+
+function keysOf(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const k of v) {
+    if (typeof k === 'string') out.push(k);
+    else if (Buffer.isBuffer(k)) out.push(k.toString('utf8'));
+  }
+  return out;
+}
+

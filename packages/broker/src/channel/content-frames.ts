@@ -1,0 +1,131 @@
+import type { FrameWriter } from '@warren/protocol';
+import type { Message } from '../message/message.js';
+
+/*
+ * Hot-path encoders for the three methods that carry content out of the broker. They write
+ * straight into the connection's output buffer and copy the message's stored bytes: the
+ * exchange/routing-key span, the content header and the body go out exactly as they came in.
+ */
+
+const FRAME_METHOD = 1;
+const FRAME_HEADER = 2;
+const FRAME_BODY = 3;
+const FRAME_END = 0xce;
+
+function frameHeader(b: Buffer, p: number, type: number, channel: number, size: number): number {
+  b[p] = type;
+  b[p + 1] = channel >>> 8;
+  b[p + 2] = channel & 0xff;
+  b.writeUInt32BE(size, p + 3);
+  return p + 7;
+}
+
+function writeU64(b: Buffer, p: number, v: number): number {
+  const hi = Math.floor(v / 0x100000000);
+  b.writeUInt32BE(hi, p);
+  b.writeUInt32BE(v - hi * 0x100000000, p + 4);
+  return p + 8;
+}
+
+/** Header frame and body frames (split to the negotiated frame size) of a message. */
+function writeContent(w: FrameWriter, channel: number, msg: Message, frameMax: number, p: number): number {
+  const b = w.buf;
+  const data = msg.data;
+  const hOff = msg.erkLength;
+  const hLen = msg.headerLength;
+  p = frameHeader(b, p, FRAME_HEADER, channel, hLen);
+  data.copy(b, p, hOff, hOff + hLen);
+  p += hLen;
+  b[p++] = FRAME_END;
+  const maxPayload = frameMax - 8;
+  let off = msg.bodyOffset;
+  let left = msg.bodySize;
+  while (left > 0) {
+    const n = left < maxPayload ? left : maxPayload;
+    p = frameHeader(b, p, FRAME_BODY, channel, n);
+    data.copy(b, p, off, off + n);
+    p += n;
+    b[p++] = FRAME_END;
+    off += n;
+    left -= n;
+  }
+  return p;
+}
+
+function contentSize(msg: Message, frameMax: number): number {
+  const maxPayload = frameMax - 8;
+  const bodyFrames = msg.bodySize === 0 ? 0 : Math.ceil(msg.bodySize / maxPayload);
+  return 8 + msg.headerLength + bodyFrames * 8 + msg.bodySize;
+}
+
+/** basic.deliver(consumer-tag, delivery-tag, redelivered, exchange, routing-key) + content. */
+export function writeDeliver(
+  w: FrameWriter, channel: number, frameMax: number, tagBytes: Buffer, deliveryTag: number, redelivered: boolean, msg: Message,
+): void {
+  const argsLen = tagBytes.length + 9 + msg.erkLength;
+  w.ensure(8 + 4 + argsLen + contentSize(msg, frameMax));
+  const b = w.buf;
+  let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + argsLen);
+  b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = 60;
+  p += 4;
+  tagBytes.copy(b, p);
+  p += tagBytes.length;
+  p = writeU64(b, p, deliveryTag);
+  b[p++] = redelivered ? 1 : 0;
+  msg.data.copy(b, p, 0, msg.erkLength);
+  p += msg.erkLength;
+  b[p++] = FRAME_END;
+  w.pos = writeContent(w, channel, msg, frameMax, p);
+}
+
+/** basic.get-ok(delivery-tag, redelivered, exchange, routing-key, message-count) + content. */
+export function writeGetOk(
+  w: FrameWriter, channel: number, frameMax: number, deliveryTag: number, redelivered: boolean, messageCount: number, msg: Message,
+): void {
+  const argsLen = 9 + msg.erkLength + 4;
+  w.ensure(8 + 4 + argsLen + contentSize(msg, frameMax));
+  const b = w.buf;
+  let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + argsLen);
+  b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = 71;
+  p += 4;
+  p = writeU64(b, p, deliveryTag);
+  b[p++] = redelivered ? 1 : 0;
+  msg.data.copy(b, p, 0, msg.erkLength);
+  p += msg.erkLength;
+  b.writeUInt32BE(messageCount, p);
+  p += 4;
+  b[p++] = FRAME_END;
+  w.pos = writeContent(w, channel, msg, frameMax, p);
+}
+
+/** basic.return(reply-code, reply-text, exchange, routing-key) + content. */
+export function writeReturn(w: FrameWriter, channel: number, frameMax: number, replyCode: number, replyText: string, msg: Message): void {
+  const textLen = Buffer.byteLength(replyText);
+  const argsLen = 2 + 1 + textLen + msg.erkLength;
+  w.ensure(8 + 4 + argsLen + contentSize(msg, frameMax));
+  const b = w.buf;
+  let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + argsLen);
+  b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = 50;
+  p += 4;
+  b.writeUInt16BE(replyCode, p);
+  p += 2;
+  b[p++] = textLen;
+  p += b.write(replyText, p, 'utf8');
+  msg.data.copy(b, p, 0, msg.erkLength);
+  p += msg.erkLength;
+  b[p++] = FRAME_END;
+  w.pos = writeContent(w, channel, msg, frameMax, p);
+}
+
+/** basic.ack / basic.nack from the broker (publisher confirms). */
+export function writeConfirm(w: FrameWriter, channel: number, ack: boolean, deliveryTag: number, multiple: boolean): void {
+  w.ensure(8 + 4 + 9 + (ack ? 0 : 0));
+  const b = w.buf;
+  let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + 9);
+  b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = ack ? 80 : 120;
+  p += 4;
+  p = writeU64(b, p, deliveryTag);
+  b[p++] = multiple ? 1 : 0; // nack's requeue bit is 0 for confirms
+  b[p++] = FRAME_END;
+  w.pos = p;
+}

@@ -1,0 +1,43 @@
+import type { FieldTable } from '@warren/protocol';
+import type { Queue } from '../queue/queue.js';
+import { createRouter, type Router, type RouterType } from '../routing/router.js';
+
+export type ExchangeType = RouterType;
+export const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'fanout', 'topic', 'headers'];
+
+/** Where a binding leads: a queue or (exchange-to-exchange binding) another exchange. */
+export type BindingDestination = Queue | Exchange;
+
+export class Exchange {
+  readonly router: Router<BindingDestination>;
+  /** routing key → final de-duplicated queue list, valid while cacheVersion matches the vhost's. */
+  readonly routeCache = new Map<string, Queue[]>();
+  cacheVersion = -1;
+  /** Marks the exchange as visited during one routing pass (cycle protection). */
+  routeMark = 0;
+  /** How many bindings name this exchange as their destination (exchange-to-exchange). */
+  inboundBindings = 0;
+  deleted = false;
+
+  constructor(
+    readonly name: string,
+    readonly vhost: string,
+    readonly type: ExchangeType,
+    readonly durable: boolean,
+    readonly autoDelete: boolean,
+    readonly internal: boolean,
+    readonly args: FieldTable,
+    /** The default exchange ("") routes by queue name and holds no explicit bindings. */
+    readonly isDefault = false,
+  ) {
+    this.router = createRouter<BindingDestination>(type);
+  }
+
+  /** Name of the alternate exchange from the `alternate-exchange` argument. */
+  get alternateExchange(): string | undefined {
+    const ae = this.args['alternate-exchange'];
+    if (typeof ae === 'string') return ae;
+    if (Buffer.isBuffer(ae)) return ae.toString('utf8');
+    return undefined;
+  }
+}

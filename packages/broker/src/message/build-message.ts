@@ -1,0 +1,32 @@
+import { encodeProperties, FrameWriter, type BasicProperties } from '@warren/protocol';
+import { Message } from './message.js';
+
+const scratch = new FrameWriter(4096);
+
+/**
+ * Builds a Message from decoded properties — only for the rare paths that must change
+ * properties (dead-lettering, direct reply-to, BCC removal, HTTP publish). Publishes from
+ * clients keep their original bytes.
+ */
+export function buildMessage(exchange: string, routingKey: string, props: BasicProperties, body: Buffer): Message {
+  scratch.reset();
+  scratch.shortstr(exchange);
+  scratch.shortstr(routingKey);
+  const erkLength = scratch.pos;
+  scratch.u16(60);
+  scratch.u16(0);
+  scratch.u64(body.length);
+  encodeProperties(scratch, props);
+  const headerLength = scratch.pos - erkLength;
+  const data = Buffer.allocUnsafe(scratch.pos + body.length);
+  scratch.buf.copy(data, 0, 0, scratch.pos);
+  body.copy(data, scratch.pos);
+  const m = new Message(data, erkLength, headerLength, body.length, exchange, routingKey);
+  m.scanProperties();
+  return m;
+}
+
+/** The same message with new properties (same exchange, routing key and body). */
+export function withProperties(msg: Message, props: BasicProperties, exchange = msg.exchange, routingKey = msg.routingKey): Message {
+  return buildMessage(exchange, routingKey, props, msg.body());
+}

@@ -1,0 +1,328 @@
+import type { FieldTable } from '@warren/protocol';
+import type { Message } from '../message/message.js';
+import type { Consumer } from './consumer.js';
+import { QueueEntry } from './queue-entry.js';
+import type { QueueSettings } from './queue-arguments.js';
+import { ReadyList } from './ready-list.js';
+
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue needs from its virtual host. */
+export interface QueueHost {
+  deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void;
+  /** Auto-delete / x-expires asks to be removed. */
+  deleteQueue(queue: Queue): void;
+}
+
+/** A publisher connection that pauses reading while a queue it feeds is over its limit. */
+export interface ThrottledPublisher {
+  unthrottle(queue: Queue): void;
+}
+
+export type EnqueueResult = 'ok' | 'rejected';
+
+/** Backlog (ready messages with consumers attached) above which publishers are paused. */
+const FLOW_HIGH = 20_000;
+const FLOW_LOW = 10_000;
+
+export class Queue {
+  readonly ready: ReadyList;
+  readonly consumers: Consumer[] = [];
+  /** Deliveries not yet acknowledged, over all channels. */
+  unackedCount = 0;
+  private rr = 0;
+  private uniformPriority = true;
+  private hadConsumers = false;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private ttlTimerAt = 0;
+  private expiresTimer: NodeJS.Timeout | undefined;
+  private throttled: Set<ThrottledPublisher> | undefined;
+  deleted = false;
+  /** Marks the queue as already chosen during one routing pass (de-duplication). */
+  routeMark = 0;
+  /** Statistics for declare-ok / management. */
+  publishedCount = 0;
+  deliveredCount = 0;
+
+  constructor(
+    readonly name: string,
+    readonly vhost: string,
+    readonly durable: boolean,
+    /** Owning connection id for exclusive queues; 0 when not exclusive. */
+    readonly exclusiveOwner: number,
+    readonly autoDelete: boolean,
+    readonly args: FieldTable,
+    readonly settings: QueueSettings,
+    private readonly host: QueueHost,
+  ) {
+    this.ready = new ReadyList(settings.maxPriority ?? 0);
+    this.touch();
+  }
+
+  get messageCount(): number { return this.ready.length; }
+  get consumerCount(): number { return this.consumers.length; }
+
+  /** Adds a routed message; 'rejected' when x-overflow=reject-publish refuses it. */
+  enqueue(msg: Message, now: number): EnqueueResult {
+    const s = this.settings;
+    if (s.maxLength !== undefined || s.maxLengthBytes !== undefined) {
+      if (!this.makeRoomFor(msg)) return 'rejected';
+    }
+    let ttl = s.messageTtl ?? -1;
+    if (msg.expirationMs >= 0 && (ttl < 0 || msg.expirationMs < ttl)) ttl = msg.expirationMs;
+    this.publishedCount++;
+    const entry = new QueueEntry(msg, ttl < 0 ? 0 : now + ttl);
+    if (this.ready.length === 0) {
+      const c = this.pickConsumer();
+      if (c !== undefined) {
+        this.deliverTo(c, entry);
+        return 'ok';
+      }
+      if (ttl === 0) {
+        // TTL 0: deliverable now or expired at once, as in RabbitMQ.
+        this.host.deadLetter(this, entry, 'expired');
+        return 'ok';
+      }
+    }
+    this.ready.push(entry);
+    if (entry.expiresAt !== 0) this.scheduleExpiry(now);
+    if (this.consumers.length > 0) this.dispatch();
+    return 'ok';
+  }
+
+  /** Applies x-max-length(-bytes): drops/dead-letters the head, or refuses the publish. */
+  private makeRoomFor(msg: Message): boolean {
+    const s = this.settings;
+    const maxLen = s.maxLength ?? Infinity;
+    const maxBytes = s.maxLengthBytes ?? Infinity;
+    const fits = (): boolean => this.ready.length + 1 <= maxLen && this.ready.bytes + msg.bodySize <= maxBytes;
+    if (fits()) return true;
+    if (s.overflow !== 'drop-head') return false;
+    for (let guard = this.ready.length; guard >= 0 && !fits() && this.ready.length > 0; guard--) {
+      const head = this.ready.shift()!;
+      this.host.deadLetter(this, head, 'maxlen');
+    }
+    return fits() || (this.ready.length === 0 && maxLen >= 1 && msg.bodySize <= maxBytes);
+  }
+
+  /** Delivers ready messages to consumers that have capacity. */
+  dispatch(): void {
+    if (this.consumers.length === 0) return;
+    const now = this.ttlTimer !== undefined ? Date.now() : 0;
+    while (this.ready.length > 0) {
+      const c = this.pickConsumer();
+      if (c === undefined) break;
+      const entry = this.ready.shift()!;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= (now || Date.now())) {
+        this.host.deadLetter(this, entry, 'expired');
+        continue;
+      }
+      this.deliverTo(c, entry);
+    }
+    this.checkFlow();
+  }
+
+  private deliverTo(c: Consumer, entry: QueueEntry): void {
+    this.deliveredCount++;
+    if (!c.noAck) this.unackedCount++;
+    c.owner.deliver(c, entry);
+  }
+
+  /** basic.get: the next live ready entry, expired ones dead-lettered on the way. */
+  get(now: number): QueueEntry | undefined {
+    this.touch();
+    for (;;) {
+      const entry = this.ready.shift();
+      if (entry === undefined) return undefined;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+        this.host.deadLetter(this, entry, 'expired');
+        continue;
+      }
+      this.deliveredCount++;
+      this.checkFlow();
+      return entry;
+    }
+  }
+
+  /** Returns unacknowledged entries to the head of the queue, oldest first. */
+  requeue(entries: QueueEntry[]): void {
+    if (this.deleted) return;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      e.redelivered = true;
+      this.ready.unshift(e);
+      if (e.expiresAt !== 0) this.scheduleExpiry(Date.now());
+    }
+    this.dispatch();
+  }
+
+  /** An unacked delivery was settled (ack, reject, or dropped with its channel). */
+  settled(count: number): void {
+    this.unackedCount -= count;
+  }
+
+  addConsumer(c: Consumer): void {
+    let i = this.consumers.length;
+    while (i > 0 && this.consumers[i - 1]!.priority < c.priority) i--;
+    this.consumers.splice(i, 0, c);
+    if (c.priority !== this.consumers[0]!.priority || c.priority !== this.consumers[this.consumers.length - 1]!.priority) {
+      this.uniformPriority = false;
+    }
+    this.hadConsumers = true;
+    this.touch();
+    this.dispatch();
+  }
+
+  /** Removes a consumer; auto-delete queues go away with their last consumer. */
+  removeConsumer(c: Consumer): void {
+    const i = this.consumers.indexOf(c);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    if (this.rr > i) this.rr--;
+    if (this.consumers.length === 0) {
+      this.uniformPriority = true;
+      this.touch();
+      if (this.autoDelete && this.hadConsumers) {
+        this.host.deleteQueue(this);
+        return;
+      }
+    } else if (this.settings.singleActiveConsumer && i === 0) {
+      this.dispatch(); // the next consumer becomes active
+    }
+  }
+
+  hasExclusiveConsumer(): boolean {
+    return this.consumers.length > 0 && this.consumers.some((c) => c.exclusive);
+  }
+
+  /** Chooses the next consumer with capacity: highest priority first, round-robin within it. */
+  private pickConsumer(): Consumer | undefined {
+    const cs = this.consumers;
+    const n = cs.length;
+    if (n === 0) return undefined;
+    if (this.settings.singleActiveConsumer) {
+      const c = cs[0]!;
+      return c.owner.canDeliver(c) ? c : undefined;
+    }
+    if (this.uniformPriority) {
+      for (let i = 0; i < n; i++) {
+        const idx = (this.rr + i) % n;
+        const c = cs[idx]!;
+        if (c.owner.canDeliver(c)) {
+          this.rr = idx + 1 === n ? 0 : idx + 1;
+          return c;
+        }
+      }
+      return undefined;
+    }
+    // Priority groups: the first group (highest priority) with an available consumer wins;
+    // the chosen consumer moves to the end of its group for round-robin.
+    for (let g = 0; g < n; ) {
+      const p = cs[g]!.priority;
+      let end = g;
+      while (end < n && cs[end]!.priority === p) end++;
+      for (let i = g; i < end; i++) {
+        const c = cs[i]!;
+        if (c.owner.canDeliver(c)) {
+          if (end - g > 1) {
+            cs.splice(i, 1);
+            cs.splice(end - 1, 0, c);
+          }
+          return c;
+        }
+      }
+      g = end;
+    }
+    return undefined;
+  }
+
+  purge(): number {
+    const n = this.ready.length;
+    this.ready.drain();
+    this.checkFlow();
+    return n;
+  }
+
+  /** Deletes the queue: consumers are cancelled by the server; returns the ready count. */
+  destroy(): number {
+    this.deleted = true;
+    const n = this.ready.length;
+    this.ready.drain();
+    clearTimeout(this.ttlTimer);
+    clearTimeout(this.expiresTimer);
+    const consumers = this.consumers.splice(0);
+    for (const c of consumers) c.owner.cancelledByServer(c);
+    this.releaseThrottled();
+    return n;
+  }
+
+  // ---- flow control -------------------------------------------------------------------
+
+  /** Whether a publisher feeding this queue should pause (consumers are falling behind). */
+  get overloaded(): boolean {
+    return this.ready.length > FLOW_HIGH && this.consumers.length > 0;
+  }
+
+  throttle(p: ThrottledPublisher): void {
+    (this.throttled ??= new Set()).add(p);
+  }
+
+  private checkFlow(): void {
+    if (this.throttled !== undefined && this.throttled.size > 0 && (this.ready.length < FLOW_LOW || this.consumers.length === 0)) {
+      this.releaseThrottled();
+    }
+  }
+
+  private releaseThrottled(): void {
+    if (this.throttled === undefined) return;
+    const list = [...this.throttled];
+    this.throttled.clear();
+    for (const p of list) p.unthrottle(this);
+  }
+
+  forgetPublisher(p: ThrottledPublisher): void {
+    this.throttled?.delete(p);
+  }
+
+  // ---- TTL and expiry -----------------------------------------------------------------
+
+  /** Expires messages at the head of the queue, as RabbitMQ does. */
+  private expireHead(now: number): void {
+    for (let e = this.ready.peek(); e !== undefined && e.expiresAt !== 0 && e.expiresAt <= now; e = this.ready.peek()) {
+      this.ready.shift();
+      this.host.deadLetter(this, e, 'expired');
+    }
+    this.checkFlow();
+  }
+
+  private scheduleExpiry(now: number): void {
+    const head = this.ready.peek();
+    if (head === undefined || head.expiresAt === 0) return;
+    const at = head.expiresAt;
+    if (this.ttlTimer !== undefined && this.ttlTimerAt <= at) return;
+    clearTimeout(this.ttlTimer);
+    this.ttlTimerAt = at;
+    this.ttlTimer = setTimeout(() => {
+      this.ttlTimer = undefined;
+      this.ttlTimerAt = 0;
+      if (this.deleted) return;
+      const t = Date.now();
+      this.expireHead(t);
+      this.scheduleExpiry(t);
+    }, Math.max(0, at - now + 1));
+    this.ttlTimer.unref();
+  }
+
+  /** Records use of the queue for x-expires (consumers, basic.get, redeclare). */
+  touch(): void {
+    const ms = this.settings.expires;
+    if (ms === undefined) return;
+    clearTimeout(this.expiresTimer);
+    this.expiresTimer = undefined;
+    if (this.consumers.length > 0) return;
+    this.expiresTimer = setTimeout(() => {
+      if (!this.deleted && this.consumers.length === 0) this.host.deleteQueue(this);
+    }, ms);
+    this.expiresTimer.unref();
+  }
+}

@@ -1,0 +1,326 @@
+import type { FieldTable } from '@warren/protocol';
+import { accessRefused, connectionError, notFound, preconditionFailed, resourceLocked } from '../errors.js';
+import { Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
+import { withProperties } from '../message/build-message.js';
+import type { Message } from '../message/message.js';
+import { deadLetterProperties, isDeadLetterCycle } from '../queue/dead-letter.js';
+import { EQUIVALENCE_CHECKED_QUEUE_ARGS, parseQueueArguments } from '../queue/queue-arguments.js';
+import type { QueueEntry } from '../queue/queue-entry.js';
+import { Queue, type DeadLetterReason, type QueueHost } from '../queue/queue.js';
+import { describeExchange, describeQueue, generatedName } from '../util/names.js';
+import { checkArgs, checkFlag } from './equivalence.js';
+
+export interface ExchangeDeclaration {
+  name: string; type: string; passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
+}
+export interface QueueDeclaration {
+  name: string; passive: boolean; durable: boolean; exclusive: boolean; autoDelete: boolean; args: FieldTable;
+}
+
+/** Notified when durable topology changes, so a store can persist it (issue 3). */
+export interface TopologyListener {
+  queueDeleted?(queue: Queue): void;
+}
+
+const ROUTE_CACHE_MAX = 4096;
+const MAX_EXCHANGE_HOPS = 64;
+let routeEpoch = 0;
+
+/**
+ * A virtual host: its exchanges, queues and bindings, declaration rules and routing.
+ * Routing results are cached per exchange and routing key and invalidated by any
+ * topology change (the vhost's version number).
+ */
+export class VirtualHost implements QueueHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private version = 0;
+  listener: TopologyListener | undefined;
+
+  constructor(readonly name: string) {
+    this.addExchange(new Exchange('', name, 'direct', true, false, false, {}, true));
+    for (const [n, t] of [['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'], ['amq.headers', 'headers'], ['amq.match', 'headers']] as const) {
+      this.addExchange(new Exchange(n, name, t, true, false, false, {}));
+    }
+  }
+
+  private addExchange(e: Exchange): void {
+    this.exchanges.set(e.name, e);
+    this.version++;
+  }
+
+  // ---- exchanges ----------------------------------------------------------------------
+
+  declareExchange(d: ExchangeDeclaration): Exchange {
+    const what = describeExchange(d.name, this.name);
+    if (d.name === '') throw accessRefused(`operation not permitted on the default exchange`);
+    const existing = this.exchanges.get(d.name);
+    if (d.passive) {
+      if (existing === undefined) throw notFound(`no ${what}`);
+      return existing;
+    }
+    if (!EXCHANGE_TYPES.includes(d.type as ExchangeType)) {
+      throw connectionError(503, `unknown exchange type '${d.type}'`);
+    }
+    if (existing !== undefined) {
+      checkFlag(what, 'type', d.type, existing.type);
+      checkFlag(what, 'durable', d.durable, existing.durable);
+      checkFlag(what, 'auto_delete', d.autoDelete, existing.autoDelete);
+      checkFlag(what, 'internal', d.internal, existing.internal);
+      checkArgs(what, d.args, existing.args, ['alternate-exchange']);
+      return existing;
+    }
+    if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    const ex = new Exchange(d.name, this.name, d.type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args);
+    this.addExchange(ex);
+    return ex;
+  }
+
+  /** Finds an exchange or fails with 404 in RabbitMQ's words. */
+  exchange(name: string): Exchange {
+    const ex = this.exchanges.get(name);
+    if (ex === undefined) throw notFound(`no ${describeExchange(name, this.name)}`);
+    return ex;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '' || name.startsWith('amq.')) {
+      throw accessRefused(name === '' ? 'operation not permitted on the default exchange' : `operation not permitted on ${describeExchange(name, this.name)}`);
+    }
+    const ex = this.exchanges.get(name);
+    if (ex === undefined) return; // idempotent, as in RabbitMQ
+    if (ifUnused && (ex.router.bindingCount > 0 || ex.inboundBindings > 0)) {
+      throw preconditionFailed(`${describeExchange(name, this.name)} in use`);
+    }
+    this.removeExchange(ex);
+  }
+
+  private removeExchange(ex: Exchange): void {
+    ex.deleted = true;
+    this.exchanges.delete(ex.name);
+    for (const b of [...ex.router.bindings()]) if (b.target instanceof Exchange) b.target.inboundBindings--;
+    // bindings where this exchange is the destination
+    for (const src of this.exchanges.values()) {
+      if (src.router.hasBindingsTo(ex)) src.router.unbindAll(ex);
+    }
+    this.version++;
+  }
+
+  // ---- queues -------------------------------------------------------------------------
+
+  declareQueue(d: QueueDeclaration, connectionId: number): { queue: Queue; created: boolean } {
+    const name = d.name === '' ? generatedName('amq.gen-') : d.name;
+    const what = describeQueue(name, this.name);
+    const existing = this.queues.get(name);
+    if (existing !== undefined) {
+      this.checkExclusiveAccess(existing, connectionId);
+      if (!d.passive) {
+        checkFlag(what, 'durable', d.durable, existing.durable);
+        checkFlag(what, 'auto_delete', d.autoDelete, existing.autoDelete);
+        if (d.exclusive !== (existing.exclusiveOwner !== 0)) throw this.lockedError(name);
+        checkArgs(what, d.args, existing.args, EQUIVALENCE_CHECKED_QUEUE_ARGS);
+      }
+      existing.touch();
+      return { queue: existing, created: false };
+    }
+    if (d.passive) throw notFound(`no ${what}`);
+    if (name.startsWith('amq.') && d.name !== '') throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    const settings = parseQueueArguments(d.args, name, this.name);
+    if (settings.queueType === 'quorum' && (!d.durable || d.exclusive || d.autoDelete)) {
+      throw preconditionFailed(`invalid property '${!d.durable ? 'non-durable' : d.exclusive ? 'exclusive' : 'auto-delete'}' for ${what}`);
+    }
+    const q = new Queue(name, this.name, d.durable, d.exclusive ? connectionId : 0, d.autoDelete, d.args, settings, this);
+    this.queues.set(name, q);
+    this.version++;
+    return { queue: q, created: true };
+  }
+
+  private lockedError(name: string) {
+    return resourceLocked(
+      `cannot obtain exclusive access to locked ${describeQueue(name, this.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+    );
+  }
+
+  private checkExclusiveAccess(q: Queue, connectionId: number): void {
+    if (q.exclusiveOwner !== 0 && q.exclusiveOwner !== connectionId) throw this.lockedError(q.name);
+  }
+
+  /** A queue this connection may use: 404 if missing, 405 if another connection's exclusive queue. */
+  queue(name: string, connectionId: number): Queue {
+    const q = this.queues.get(name);
+    if (q === undefined) throw notFound(`no ${describeQueue(name, this.name)}`);
+    this.checkExclusiveAccess(q, connectionId);
+    return q;
+  }
+
+  deleteQueueChecked(name: string, ifUnused: boolean, ifEmpty: boolean, connectionId: number): number {
+    const q = this.queues.get(name);
+    if (q === undefined) return 0; // idempotent, as in RabbitMQ
+    this.checkExclusiveAccess(q, connectionId);
+    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${describeQueue(name, this.name)} in use`);
+    if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`${describeQueue(name, this.name)} not empty`);
+    return this.removeQueue(q);
+  }
+
+  /** QueueHost: auto-delete and x-expires. */
+  deleteQueue(q: Queue): void {
+    if (!q.deleted) this.removeQueue(q);
+  }
+
+  private removeQueue(q: Queue): number {
+    this.queues.delete(q.name);
+    for (const ex of [...this.exchanges.values()]) {
+      if (ex.router.hasBindingsTo(q)) {
+        ex.router.unbindAll(q);
+        this.maybeAutoDeleteExchange(ex);
+      }
+    }
+    this.version++;
+    const n = q.destroy();
+    this.listener?.queueDeleted?.(q);
+    return n;
+  }
+
+  /** Exclusive queues die with their connection. */
+  connectionClosed(connectionId: number): void {
+    for (const q of [...this.queues.values()]) {
+      if (q.exclusiveOwner === connectionId) this.removeQueue(q);
+    }
+  }
+
+  // ---- bindings -----------------------------------------------------------------------
+
+  bind(source: Exchange, destination: BindingDestination, key: string, args: FieldTable): void {
+    if (source.isDefault || (destination instanceof Exchange && destination.isDefault)) {
+      throw accessRefused(`operation not permitted on the default exchange`);
+    }
+    if (source.router.bind(key, args, destination)) {
+      if (destination instanceof Exchange) destination.inboundBindings++;
+      this.version++;
+    }
+  }
+
+  unbind(source: Exchange, destination: BindingDestination, key: string, args: FieldTable): void {
+    if (source.isDefault || (destination instanceof Exchange && destination.isDefault)) {
+      throw accessRefused(`operation not permitted on the default exchange`);
+    }
+    if (source.router.unbind(key, args, destination)) {
+      if (destination instanceof Exchange) {
+        destination.inboundBindings--;
+        this.maybeAutoDeleteExchange(destination);
+      }
+      this.version++;
+      this.maybeAutoDeleteExchange(source);
+    }
+  }
+
+  /** Auto-delete exchanges go away when their last binding (as source) is removed. */
+  private maybeAutoDeleteExchange(ex: Exchange): void {
+    if (ex.autoDelete && !ex.deleted && ex.router.bindingCount === 0) this.removeExchange(ex);
+  }
+
+  // ---- routing ------------------------------------------------------------------------
+
+  /**
+   * Queues a message published to `ex` with `routingKey` reaches: each at most once, through
+   * exchange-to-exchange bindings and alternate exchanges. Cached unless headers matter.
+   */
+  route(ex: Exchange, routingKey: string, msg: Message | undefined): Queue[] {
+    if (ex.cacheVersion !== this.version) {
+      ex.routeCache.clear();
+      ex.cacheVersion = this.version;
+    }
+    const cached = ex.routeCache.get(routingKey);
+    if (cached !== undefined) return cached;
+    const out: Queue[] = [];
+    const epoch = ++routeEpoch;
+    const usedHeaders = this.routeInto(ex, routingKey, msg, out, epoch, 0);
+    if (!usedHeaders) {
+      if (ex.routeCache.size >= ROUTE_CACHE_MAX) ex.routeCache.clear();
+      ex.routeCache.set(routingKey, out);
+    }
+    return out;
+  }
+
+  /** Routes additional keys (CC/BCC) into an existing result, de-duplicated. */
+  routeExtraKeys(ex: Exchange, keys: string[], msg: Message, first: Queue[]): Queue[] {
+    const out = first.slice();
+    const epoch = ++routeEpoch;
+    for (const q of out) q.routeMark = epoch;
+    for (const k of keys) this.routeInto(ex, k, msg, out, epoch, 0);
+    return out;
+  }
+
+  /** Returns whether the result depended on message headers (not cacheable). */
+  private routeInto(ex: Exchange, key: string, msg: Message | undefined, out: Queue[], epoch: number, depth: number): boolean {
+    if (ex.routeMark === epoch || depth > MAX_EXCHANGE_HOPS) return false;
+    ex.routeMark = epoch;
+    const before = out.length;
+    let usedHeaders = false;
+    if (ex.isDefault) {
+      const q = this.queues.get(key);
+      if (q !== undefined && q.routeMark !== epoch) {
+        q.routeMark = epoch;
+        out.push(q);
+      }
+    } else {
+      const targets: BindingDestination[] = [];
+      let headers: FieldTable | undefined;
+      if (ex.router.usesHeaders) {
+        usedHeaders = true;
+        headers = msg?.headers() ?? undefined;
+      }
+      ex.router.route(key, headers, targets);
+      for (const t of targets) {
+        if (t instanceof Queue) {
+          if (t.routeMark !== epoch) {
+            t.routeMark = epoch;
+            out.push(t);
+          }
+        } else {
+          if (this.routeInto(t, key, msg, out, epoch, depth + 1)) usedHeaders = true;
+        }
+      }
+    }
+    if (out.length === before) {
+      const aeName = ex.alternateExchange;
+      const ae = aeName !== undefined ? this.exchanges.get(aeName) : undefined;
+      if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, depth + 1)) usedHeaders = true;
+    }
+    return usedHeaders;
+  }
+
+  // ---- dead-lettering -----------------------------------------------------------------
+
+  /** QueueHost: republishes a dead message to the queue's dead-letter exchange. */
+  deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void {
+    const dlxName = queue.settings.deadLetterExchange;
+    if (dlxName === undefined) return;
+    const dlx = this.exchanges.get(dlxName);
+    if (dlx === undefined) return;
+    const msg = entry.msg;
+    const props = deadLetterProperties(msg, queue.name, reason, Date.now());
+    const keys = queue.settings.deadLetterRoutingKey !== undefined ? [queue.settings.deadLetterRoutingKey] : [msg.routingKey];
+    const dead = withProperties(msg, props, dlx.name, keys[0]!);
+    let targets = this.route(dlx, keys[0]!, dead);
+    if (queue.settings.deadLetterRoutingKey === undefined) {
+      const cc = msg.headers()?.['CC'];
+      if (Array.isArray(cc) && cc.length > 0) {
+        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead, targets);
+      }
+    }
+    const now = Date.now();
+    for (const q of targets) {
+      if (isDeadLetterCycle(props, q.name)) continue;
+      q.enqueue(dead, now);
+    }
+  }
+
+  /** All bindings of this vhost (source, destination, key, args), for listing. */
+  *bindings(): IterableIterator<{ source: Exchange; destination: BindingDestination; key: string; args: FieldTable }> {
+    for (const ex of this.exchanges.values()) {
+      if (ex.isDefault) continue;
+      for (const b of ex.router.bindings()) yield { source: ex, destination: b.target, key: b.key, args: b.args };
+    }
+  }
+}

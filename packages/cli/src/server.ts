@@ -1,0 +1,82 @@
+// `warren server`: start the broker in the foreground, log "ready" once it listens, and on
+// SIGTERM/SIGINT close every connection (320 CONNECTION_FORCED) and exit 0.
+import { DefinitionsError, loadDefinitionsFile, startBroker, type Broker, type BrokerOptions } from '@warren/broker';
+import { pino, type Logger } from 'pino';
+import type { ServerSettings } from './options.js';
+import { version } from './usage.js';
+
+/** How long a graceful shutdown may take before the process gives up and exits 1. */
+const SHUTDOWN_LIMIT_MS = 15_000;
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((done) => logger.flush(() => done()));
+}
+
+function listenAddress(bind: string | undefined, port: number): string {
+  const host = bind ?? '0.0.0.0';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Runs until a signal stops the broker; resolves with the exit status (0 clean, 1 failure, 2 bad definitions). */
+export async function runServer(settings: ServerSettings): Promise<number> {
+  const logger = pino({ name: 'warren', level: settings.logLevel });
+  logger.info({ version: version(), node: process.version, configFile: settings.configFile }, 'Warren starting');
+
+  const opts: BrokerOptions = { logger };
+  if (settings.port !== undefined) opts.port = settings.port;
+  if (settings.bind !== undefined) opts.host = settings.bind;
+  if (settings.managementPort !== undefined) opts.managementPort = settings.managementPort;
+  if (settings.dataDir !== undefined) opts.dataDir = settings.dataDir;
+  if (settings.heartbeat !== undefined) opts.heartbeat = settings.heartbeat;
+  if (settings.frameMax !== undefined) opts.frameMax = settings.frameMax;
+  if (settings.channelMax !== undefined) opts.channelMax = settings.channelMax;
+
+  let broker: Broker;
+  try {
+    if (settings.definitions !== undefined) {
+      opts.definitions = await loadDefinitionsFile(settings.definitions);
+      logger.info({ file: settings.definitions }, 'definitions loaded');
+    }
+    broker = await startBroker(opts);
+  } catch (err) {
+    logger.fatal({ err }, `Warren failed to start: ${(err as Error).message}`);
+    await flush(logger);
+    return err instanceof DefinitionsError ? 2 : 1;
+  }
+
+  logger.info({ port: broker.port, host: settings.bind ?? '0.0.0.0' }, `Warren ready: listening on ${listenAddress(settings.bind, broker.port)}`);
+
+  return new Promise<number>((finish) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal during shutdown: exiting now');
+        void flush(logger).then(() => finish(1));
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down: closing connections (320 CONNECTION_FORCED)');
+      const limit = setTimeout(() => {
+        logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown did not finish in time: exiting');
+        void flush(logger).then(() => finish(1));
+      }, SHUTDOWN_LIMIT_MS);
+      limit.unref();
+      broker.close('shutdown').then(
+        async () => {
+          clearTimeout(limit);
+          logger.info('Warren stopped');
+          await flush(logger);
+          finish(0);
+        },
+        async (err: unknown) => {
+          clearTimeout(limit);
+          logger.error({ err }, 'error while shutting down');
+          await flush(logger);
+          finish(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

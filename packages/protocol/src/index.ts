@@ -1,0 +1,17 @@
+export { ProtocolError } from './errors.js';
+export { ByteCursor } from './byte-cursor.js';
+export { FrameWriter } from './frame-writer.js';
+export { FrameReader, type FrameSink } from './frame-reader.js';
+export {
+  AmqpDecimal,
+  AmqpTimestamp,
+  Typed,
+  decodeTable,
+  decodeFieldValue,
+  encodeTable,
+  fieldValuesEqual,
+  type FieldTable,
+  type FieldTypeTag,
+  type FieldValue,
+} from './field-table.js';
+export * from './generated/spec.js';

@@ -59,11 +59,11 @@ ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 node packages/cli/dist/main.js server --port "$PORT" --bind 127.0.0.1 --management-port 0 --data-dir "$DATA" > "$WLOG" 2>&1 &
 WPID=$!
 for _ in $(seq 120); do
-  grep -q ready "$WLOG" && break
+  grep -qw ready "$WLOG" && break
   [ -d "/proc/$WPID" ] || { log "warren exited before it was ready:"; tail -n 20 "$WLOG" >&2; exit 1; }
   sleep 0.5
 done
-grep -q ready "$WLOG" || { log "warren not ready after 60 s:"; tail -n 20 "$WLOG" >&2; exit 1; }
+grep -qw ready "$WLOG" || { log "warren not ready after 60 s:"; tail -n 20 "$WLOG" >&2; exit 1; }
 log "warren (pid $WPID) ready on port $PORT; set $SET; results in $OUT/*-$SET-$STAMP.*"
 
 # ---- compare ----

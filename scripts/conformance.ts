@@ -36,7 +36,7 @@ async function main(): Promise<number> {
     process.off('SIGTERM', forward);
     return code ?? 128 + (signal ? constants.signals[signal] : 0);
   } finally {
-    await broker.close('conformance run finished');
+    await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

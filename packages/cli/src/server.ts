@@ -61,7 +61,7 @@ export async function runServer(settings: ServerSettings): Promise<number> {
         void flush(logger).then(() => finish(1));
       }, SHUTDOWN_LIMIT_MS);
       limit.unref();
-      broker.close('shutdown').then(
+      broker.close().then(
         async () => {
           clearTimeout(limit);
           logger.info('Warren stopped');

@@ -13,6 +13,8 @@ import amqp from 'amqplib';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TEST_TIMEOUT = { timeout: 60_000 };
+/** The word, not "already" (as in "address already in use"). */
+const READY = /\bready\b/;
 
 interface Exit {
   code: number | null;
@@ -42,12 +44,12 @@ class Warren {
     }));
   }
 
-  /** The parsed JSON log line containing "ready"; rejects if the process exits first. */
+  /** The parsed JSON log line with the word "ready"; rejects if the process exits first. */
   ready(): Promise<{ msg: string; port: number }> {
     return new Promise((resolve, reject) => {
       const look = (): boolean => {
         for (const line of this.stdout.split('\n')) {
-          if (!line.includes('ready')) continue;
+          if (!READY.test(line)) continue;
           resolve(JSON.parse(line) as { msg: string; port: number });
           return true;
         }
@@ -143,7 +145,7 @@ describe('warren command line', () => {
     const badConfig = await run(['server', '--config', config]);
     assert.equal(badConfig.code, 2);
     assert.match(badConfig.stderr, /unknown key 'listeners'/);
-    assert.doesNotMatch(badConfig.stdout, /ready/);
+    assert.doesNotMatch(badConfig.stdout, READY);
   });
 
   it('serves AMQP until SIGTERM, then closes clients with 320 and exits 0', TEST_TIMEOUT, async () => {
@@ -213,7 +215,7 @@ describe('warren command line', () => {
     const bad = await run(['server', '--port', '0', '--management-port', '0', '--definitions', definitions]);
     assert.equal(bad.code, 2, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /queues\[0\]\.durable/);
-    assert.doesNotMatch(bad.stdout, /ready/);
+    assert.doesNotMatch(bad.stdout, READY);
 
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');
@@ -223,7 +225,7 @@ describe('warren command line', () => {
       const taken = await run(['server', '--port', String(port), '--bind', '127.0.0.1', '--management-port', '0']);
       assert.equal(taken.code, 1, taken.stdout + taken.stderr);
       assert.match(taken.stdout, /failed to start/);
-      assert.doesNotMatch(taken.stdout, /ready/);
+      assert.doesNotMatch(taken.stdout, READY);
     } finally {
       blocker.close();
     }

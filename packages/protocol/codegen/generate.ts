@@ -447,6 +447,9 @@ function emitEncoder(out: string[], model: SpecModel): void {
     }
     out.push('      break;');
   }
+  out.push('    default:');
+  out.push('      w.pos = frame;');
+  out.push('      throw new TypeError(`cannot encode unknown method ${(m as { name: unknown }).name}`);');
   out.push('  }');
   out.push('  w.endFrame(frame);');
   out.push('}', '');

@@ -187,3 +187,10 @@ test('longlong arguments carry delivery tags beyond 32 bits', () => {
   const m: Method = { name: 'basic.ack', deliveryTag: 2 ** 40 + 123, multiple: true };
   assert.deepEqual(roundTrip(5, m), m);
 });
+
+test('encoding an unknown method name is a TypeError and leaves the writer untouched', () => {
+  const w = new FrameWriter(16);
+  w.u8(1);
+  assert.throws(() => encodeMethod(w, 1, { name: 'basic.bogus' } as unknown as Method), TypeError);
+  assert.equal(w.pos, 1);
+});

@@ -1,5 +1,5 @@
 import type { FrameWriter } from '@warren/protocol';
-import type { Message } from '../message/message.js';
+import { copySmall, type Message } from '../message/message.js';
 
 /*
  * Hot-path encoders for the three methods that carry content out of the broker. They write
@@ -8,7 +8,6 @@ import type { Message } from '../message/message.js';
  */
 
 const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
 const FRAME_BODY = 3;
 const FRAME_END = 0xce;
 
@@ -27,16 +26,34 @@ function writeU64(b: Buffer, p: number, v: number): number {
   return p + 8;
 }
 
-/** Header frame and body frames (split to the negotiated frame size) of a message. */
+/**
+ * The content header frame and body frame(s). When the body fits one frame of the consumer's
+ * frame size (the usual case) the stored pre-framed region is copied at once and only the
+ * channel numbers are patched; otherwise the body is re-split.
+ */
 function writeContent(w: FrameWriter, channel: number, msg: Message, frameMax: number, p: number): number {
   const b = w.buf;
   const data = msg.data;
-  const hOff = msg.erkLength;
-  const hLen = msg.headerLength;
-  p = frameHeader(b, p, FRAME_HEADER, channel, hLen);
-  data.copy(b, p, hOff, hOff + hLen);
+  const start = msg.erkLength;
+  const hi = channel >>> 8;
+  const lo = channel & 0xff;
+  if (msg.bodySize + 8 <= frameMax) {
+    const len = msg.contentLength;
+    msg.content.copy(b, p);
+    b[p + 1] = hi;
+    b[p + 2] = lo;
+    if (msg.bodySize > 0) {
+      const bp = p + 8 + msg.headerLength;
+      b[bp + 1] = hi;
+      b[bp + 2] = lo;
+    }
+    return p + len;
+  }
+  const hLen = 8 + msg.headerLength;
+  data.copy(b, p, start, start + hLen);
+  b[p + 1] = hi;
+  b[p + 2] = lo;
   p += hLen;
-  b[p++] = FRAME_END;
   const maxPayload = frameMax - 8;
   let off = msg.bodyOffset;
   let left = msg.bodySize;
@@ -68,11 +85,11 @@ export function writeDeliver(
   let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + argsLen);
   b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = 60;
   p += 4;
-  tagBytes.copy(b, p);
+  copySmall(tagBytes, 0, b, p, tagBytes.length);
   p += tagBytes.length;
   p = writeU64(b, p, deliveryTag);
   b[p++] = redelivered ? 1 : 0;
-  msg.data.copy(b, p, 0, msg.erkLength);
+  copySmall(msg.data, 0, b, p, msg.erkLength);
   p += msg.erkLength;
   b[p++] = FRAME_END;
   w.pos = writeContent(w, channel, msg, frameMax, p);

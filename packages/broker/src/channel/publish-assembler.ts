@@ -1,4 +1,4 @@
-import { Message } from '../message/message.js';
+import { copySmall, frameBody, Message, messageDataSize } from '../message/message.js';
 import { connectionError, preconditionFailed } from '../errors.js';
 
 /** RabbitMQ's default max_message_size (128 MiB). */
@@ -39,7 +39,7 @@ export class PublishAssembler {
     this.exchange = exLen === 0 ? '' : buf.toString('utf8', exStart, exStart + exLen);
     this.routingKey = rkLen === 0 ? '' : buf.toString('utf8', rkStart, rkStart + rkLen);
     this.erkLength = p - (start + 2);
-    buf.copy(this.erk, 0, start + 2, p);
+    copySmall(buf, start + 2, this.erk, 0, this.erkLength);
     this.mandatory = (bits & 1) !== 0;
     if ((bits & 2) !== 0) throw connectionError(540, 'NOT_IMPLEMENTED - immediate=true');
     this.active = true;
@@ -61,9 +61,11 @@ export class PublishAssembler {
       if (!this.discarding) this.active = false;
       throw preconditionFailed(`message size ${size} is larger than configured max size ${MAX_MESSAGE_SIZE}`);
     }
-    const data = Buffer.allocUnsafe(this.erkLength + this.headerLength + size);
-    this.erk.copy(data, 0, 0, this.erkLength);
-    buf.copy(data, this.erkLength, start, end);
+    const data = Buffer.allocUnsafe(messageDataSize(this.erkLength, this.headerLength, size));
+    copySmall(this.erk, 0, data, 0, this.erkLength);
+    // The header frame as received (frame header, payload, end octet): one copy.
+    buf.copy(data, this.erkLength, start - 7, end + 1);
+    frameBody(data, this.erkLength, this.headerLength, size);
     this.data = data;
     return size === 0 ? this.finish() : undefined;
   }
@@ -79,7 +81,7 @@ export class PublishAssembler {
       if (this.received === this.bodySize) { this.active = false; this.discarding = false; }
       return undefined;
     }
-    buf.copy(this.data!, this.erkLength + this.headerLength + this.received, start, end);
+    buf.copy(this.data!, this.erkLength + 8 + this.headerLength + 7 + this.received, start, end);
     this.received += n;
     return this.received === this.bodySize ? this.finish() : undefined;
   }

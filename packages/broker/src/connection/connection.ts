@@ -37,7 +37,7 @@ const OUTPUT_BATCH_LIMIT = 256 * 1024;
 /** Deliveries pause while the socket holds more than this unsent; resume on 'drain'. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 /** A fresh output buffer starts small: idle connections must stay cheap. */
-const INITIAL_OUTPUT = 4096;
+const INITIAL_OUTPUT = 2048;
 const CLOSE_OK_TIMEOUT_MS = 3000;
 const FRAME_MIN_SIZE = 4096;
 
@@ -54,6 +54,16 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private state: State = 'header';
   private readonly reader: FrameReader;
   private out = new FrameWriter(INITIAL_OUTPUT);
+  /** Output buffers handed to the socket, oldest first, until their write callback returns them. */
+  private readonly inFlight: FrameWriter[] = [];
+  private spare: FrameWriter | undefined;
+  private readonly onWritten = (): void => {
+    const w = this.inFlight.shift();
+    if (w !== undefined && this.spare === undefined) {
+      w.reset();
+      this.spare = w;
+    }
+  };
   private readonly channels = new Map<number, Channel>();
   private headerBytes: Buffer | undefined;
   user = '';
@@ -438,15 +448,14 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.confirmChannels.length = 0;
     const out = this.out;
     if (out.pos > 0 && this.state !== 'closed') {
-      this.socket.write(out.buf.subarray(0, out.pos));
+      // The socket keeps a reference to the bytes until the write callback: switch buffers
+      // (two alternate in steady state, so no allocation per flush).
+      this.inFlight.push(out);
+      this.out = this.spare ?? new FrameWriter(INITIAL_OUTPUT);
+      this.spare = undefined;
+      this.socket.write(out.buf.subarray(0, out.pos), this.onWritten);
       this.lastSend = Date.now();
-      if (this.socket.writableLength === 0) {
-        out.reset(); // written synchronously: the buffer can be reused at once
-      } else {
-        // The socket still references the bytes: continue in a fresh buffer.
-        this.out = new FrameWriter(Math.min(out.buf.length, 65536));
-        if (this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
-      }
+      if (this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
     } else {
       out.reset();
     }

@@ -1,5 +1,5 @@
 import { encodeProperties, FrameWriter, type BasicProperties } from '@warren/protocol';
-import { Message } from './message.js';
+import { frameBody, Message, messageDataSize } from './message.js';
 
 const scratch = new FrameWriter(4096);
 
@@ -13,14 +13,17 @@ export function buildMessage(exchange: string, routingKey: string, props: BasicP
   scratch.shortstr(exchange);
   scratch.shortstr(routingKey);
   const erkLength = scratch.pos;
+  const frameStart = scratch.beginFrame(2, 0);
   scratch.u16(60);
   scratch.u16(0);
   scratch.u64(body.length);
   encodeProperties(scratch, props);
-  const headerLength = scratch.pos - erkLength;
-  const data = Buffer.allocUnsafe(scratch.pos + body.length);
+  scratch.endFrame(frameStart);
+  const headerLength = scratch.pos - erkLength - 8;
+  const data = Buffer.allocUnsafe(messageDataSize(erkLength, headerLength, body.length));
   scratch.buf.copy(data, 0, 0, scratch.pos);
-  body.copy(data, scratch.pos);
+  frameBody(data, erkLength, headerLength, body.length);
+  body.copy(data, scratch.pos + 7);
   const m = new Message(data, erkLength, headerLength, body.length, exchange, routingKey);
   m.scanProperties();
   return m;

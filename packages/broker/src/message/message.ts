@@ -5,11 +5,14 @@ import {
 } from './property-flags.js';
 
 /**
- * A published message, kept as the bytes it arrived in: `data` holds
- *   [exchange shortstr + routing-key shortstr][content header payload][body]
- * so a delivery copies the exchange/routing-key span and the header verbatim (the same
- * bytes in basic.publish args and basic.deliver args) and never re-encodes properties.
- * One Message is shared by every queue it is routed to; it is immutable once built.
+ * A published message, kept as the bytes it arrived in, pre-framed: `data` holds
+ *   [exchange shortstr + routing-key shortstr]
+ *   [content header frame: 7-byte frame header, header payload, 0xCE]
+ *   [one body frame: 7-byte frame header, body, 0xCE]   (absent for an empty body)
+ * A delivery copies the exchange/routing-key span (the same bytes in basic.publish and
+ * basic.deliver arguments) and then the whole content region in one copy, patching only the
+ * channel numbers. Properties are never re-encoded. One Message is shared by every queue it
+ * is routed to; it is immutable once built. Frame channel fields in `data` are left as 0.
  */
 export class Message {
   /** Property values the broker acts on, read once from the header bytes. */
@@ -23,6 +26,16 @@ export class Message {
   /** Store id once persisted (durable store, issue 3); 0 when transient. */
   storeId = 0;
 
+  /** Offset of the content header payload (after its 7-byte frame header). */
+  readonly headerOffset: number;
+  /** Offset of the body bytes (inside the single body frame). */
+  readonly bodyOffset: number;
+  /**
+   * The pre-framed content region as its own view, made once: copying a whole Buffer lets
+   * Buffer.copy skip allocating a view per delivery.
+   */
+  readonly content: Buffer;
+
   constructor(
     readonly data: Buffer,
     readonly erkLength: number,
@@ -30,19 +43,23 @@ export class Message {
     readonly bodySize: number,
     readonly exchange: string,
     readonly routingKey: string,
-  ) {}
+  ) {
+    this.headerOffset = erkLength + 7;
+    this.bodyOffset = erkLength + 7 + headerLength + 1 + 7;
+    this.content = data.subarray(erkLength);
+  }
 
-  get headerOffset(): number { return this.erkLength; }
-  get bodyOffset(): number { return this.erkLength + this.headerLength; }
-  get propertyFlags(): number { return (this.data[this.erkLength + 12]! << 8) | this.data[this.erkLength + 13]!; }
+  /** Bytes of the pre-framed content region (header frame + body frame). */
+  get contentLength(): number { return this.content.length; }
+  get propertyFlags(): number { return (this.data[this.headerOffset + 12]! << 8) | this.data[this.headerOffset + 13]!; }
   get persistent(): boolean { return this.deliveryMode === 2; }
   /** Body bytes (a view, no copy). */
   body(): Buffer { return this.data.subarray(this.bodyOffset, this.bodyOffset + this.bodySize); }
 
   properties(): BasicProperties {
     if (this.propsCache === undefined) {
-      const start = this.erkLength + 12;
-      this.propsCache = decodeProperties(this.data, start, this.erkLength + this.headerLength);
+      const start = this.headerOffset + 12;
+      this.propsCache = decodeProperties(this.data, start, this.headerOffset + this.headerLength);
     }
     return this.propsCache;
   }
@@ -51,8 +68,8 @@ export class Message {
     if (this.headersCache === undefined) {
       this.headersCache = null;
       if (this.propertyFlags & PF_HEADERS) {
-        const off = skipTo(this.data, this.erkLength + 14, this.propertyFlags, PF_HEADERS);
-        this.headersCache = decodeTable(this.data, off, this.erkLength + this.headerLength);
+        const off = skipTo(this.data, this.headerOffset + 14, this.propertyFlags, PF_HEADERS);
+        this.headersCache = decodeTable(this.data, off, this.headerOffset + this.headerLength);
       }
     }
     return this.headersCache;
@@ -63,8 +80,8 @@ export class Message {
     const flags = this.propertyFlags;
     if ((flags & (PF_DELIVERY_MODE | PF_PRIORITY | PF_EXPIRATION)) === 0) return;
     const d = this.data;
-    const end = this.erkLength + this.headerLength;
-    let p = this.erkLength + 14;
+    const end = this.headerOffset + this.headerLength;
+    let p = this.headerOffset + 14;
     if (flags & PF_CONTENT_TYPE) p += 1 + d[p]!;
     if (flags & PF_CONTENT_ENCODING) p += 1 + d[p]!;
     if (flags & PF_HEADERS) p += 4 + d.readUInt32BE(p);
@@ -96,6 +113,31 @@ function skipTo(d: Buffer, p: number, flags: number, target: number): number {
     }
   }
   return p;
+}
+
+/** Size of `data` for a message: exchange/routing-key span, header frame, body frame. */
+export function messageDataSize(erkLength: number, headerLength: number, bodySize: number): number {
+  return erkLength + 8 + headerLength + (bodySize > 0 ? 8 + bodySize : 0);
+}
+
+/** Writes the 7-byte frame header of the body frame and its end octet into `data`. */
+export function frameBody(data: Buffer, erkLength: number, headerLength: number, bodySize: number): void {
+  if (bodySize === 0) return;
+  const p = erkLength + 8 + headerLength;
+  data[p] = 3;
+  data[p + 1] = 0;
+  data[p + 2] = 0;
+  data.writeUInt32BE(bodySize, p + 3);
+  data[data.length - 1] = 0xce;
+}
+
+/** Copies a few bytes with a loop: Buffer.copy costs a view allocation per call. */
+export function copySmall(src: Buffer, srcStart: number, dst: Buffer, dstStart: number, n: number): void {
+  if (n > 48) {
+    src.copy(dst, dstStart, srcStart, srcStart + n);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[dstStart + i] = src[srcStart + i]!;
 }
 
 /** RabbitMQ accepts only a non-negative integer string of milliseconds. */

@@ -22,8 +22,8 @@ export interface ThrottledPublisher {
 export type EnqueueResult = 'ok' | 'rejected';
 
 /** Backlog (ready messages with consumers attached) above which publishers are paused. */
-const FLOW_HIGH = 20_000;
-const FLOW_LOW = 10_000;
+const FLOW_HIGH = 2_000;
+const FLOW_LOW = 1_000;
 
 export class Queue {
   readonly ready: ReadyList;

@@ -12,9 +12,8 @@
 //   the untyped Erlang values with =:=, so wire widths do not matter (fieldValuesEqual: int8 1
 //   equals int64 1), and a long string equals a byte array with the same bytes (both are Erlang
 //   binaries, while fieldValuesEqual keeps string and Buffer apart, as argument identity must).
-//   Known differences, all from JavaScript having one number type: RabbitMQ tells integer 1
-//   from double 1.0, we cannot; RabbitMQ 4.x compares timestamps as converted integers, we
-//   compare AmqpTimestamp with AmqpTimestamp only.
+//   Known differences: RabbitMQ tells integer 1 from double 1.0, one JavaScript number cannot;
+//   RabbitMQ compares a timestamp as a bare integer, we only compare it with timestamps.
 // - "all" with no counted arguments matches every message; "any" with none matches nothing.
 // - A message without headers behaves as an empty table.
 import { type FieldTable, type FieldValue, fieldValuesEqual } from '@warren/protocol';
@@ -81,6 +80,14 @@ function argumentMatches(
 }
 
 function valuesMatch(expected: FieldValue, actual: FieldValue): boolean {
+  if (expected === actual) return true;
+  // Same-type primitives that are not === differ (NaN aside, kept equal as in fieldValuesEqual):
+  // the common miss, decided without the deep comparison.
+  const type = typeof expected;
+  if (type === typeof actual) {
+    if (type === 'string' || type === 'boolean' || type === 'bigint') return false;
+    if (type === 'number') return expected !== expected && actual !== actual;
+  }
   if (fieldValuesEqual(expected, actual)) return true;
   if (typeof expected === 'string') return Buffer.isBuffer(actual) && sameBytes(actual, expected);
   if (Buffer.isBuffer(expected)) return typeof actual === 'string' && sameBytes(expected, actual);

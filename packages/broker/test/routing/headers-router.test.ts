@@ -139,6 +139,26 @@ describe('headers router', () => {
     assertRoutes(r, '', [], { n: 6n });
   });
 
+  it('agrees with fieldValuesEqual on NaN and on bigint values', () => {
+    const r = createRouter<string>('headers');
+    r.bind('', { f: Number.NaN }, 'nan');
+    r.bind('', { big: 2n ** 63n - 1n }, 'big');
+    assertRoutes(r, '', ['nan'], { f: Number.NaN });
+    assertRoutes(r, '', ['big'], { big: 2n ** 63n - 1n });
+    assertRoutes(r, '', [], { f: 0, big: 2n ** 62n });
+  });
+
+  it('finds a header literally named __proto__ only when the table really has it', () => {
+    const r = createRouter<string>('headers');
+    const args: Record<string, null> = {};
+    Object.defineProperty(args, '__proto__', { value: null, enumerable: true, writable: true, configurable: true });
+    r.bind('', args, 'q');
+    assertRoutes(r, '', [], {});
+    const headers = {};
+    Object.defineProperty(headers, '__proto__', { value: 'present', enumerable: true });
+    assertRoutes(r, '', ['q'], headers);
+  });
+
   it('does not mistake Object.prototype members for headers', () => {
     const r = createRouter<string>('headers');
     r.bind('', { constructor: null }, 'ctor');

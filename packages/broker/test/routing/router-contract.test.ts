@@ -102,6 +102,14 @@ for (const type of TYPES) {
       assert.deepEqual([...r.bindings()], []);
     });
 
+    it('appends to the caller array without clearing or reordering it', () => {
+      const r = createRouter<string>(type);
+      r.bind('k', {}, 'q');
+      const out = ['earlier', 'targets'];
+      r.route('k', {}, out);
+      assert.deepEqual(out, ['earlier', 'targets', 'q']);
+    });
+
     it('works with object targets compared by identity', () => {
       const r = createRouter<{ name: string }>(type);
       const a = { name: 'q' };

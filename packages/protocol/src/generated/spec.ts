@@ -1574,6 +1574,9 @@ export function encodeMethod(w: FrameWriter, channel: number, m: Method): void {
     case 'confirm.select-ok':
       w.u32(0x0055000b);
       break;
+    default:
+      w.pos = frame;
+      throw new TypeError(`cannot encode unknown method ${(m as { name: unknown }).name}`);
   }
   w.endFrame(frame);
 }

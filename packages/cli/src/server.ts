@@ -3,6 +3,7 @@
 import { DefinitionsError, loadDefinitionsFile, startBroker, type Broker, type BrokerOptions } from '@warren/broker';
 import { pino, type Logger } from 'pino';
 import type { ServerSettings } from './options.js';
+import { launchedByNpm, watchParent } from './parent-watch.js';
 import { version } from './usage.js';
 
 /** How long a graceful shutdown may take before the process gives up and exits 1. */
@@ -48,7 +49,7 @@ export async function runServer(settings: ServerSettings): Promise<number> {
 
   return new Promise<number>((finish) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    const stop = (signal: NodeJS.Signals | 'parent-exited'): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal during shutdown: exiting now');
         void flush(logger).then(() => finish(1));
@@ -78,5 +79,6 @@ export async function runServer(settings: ServerSettings): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    if (launchedByNpm(process.env)) watchParent(() => stop('parent-exited'));
   });
 }

@@ -209,6 +209,35 @@ describe('warren command line', () => {
     }
   });
 
+  it('stops like on SIGTERM when npx/npm, its launcher, is killed', TEST_TIMEOUT, async () => {
+    // npx runs `sh -c warren ...`; a SIGTERM to npx ends npx and the shell but never reaches Warren
+    const launcher = spawn('sh', ['-c', `"${process.execPath}" "${MAIN}" server --port 0 --management-port 0 --bind 127.0.0.1; exit $?`], {
+      env: { ...withoutWarrenVariables(process.env), npm_lifecycle_event: 'npx' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    launcher.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const outputEnded = once(launcher.stdout!, 'end'); // when Warren, the last writer, exits
+    try {
+      while (!READY.test(stdout)) {
+        const [chunk] = (await Promise.race([once(launcher.stdout!, 'data'), outputEnded.then(() => [null])])) as [string | null];
+        if (chunk === null) assert.fail(`warren ended before ready: ${stdout}`);
+      }
+      const port = (JSON.parse(stdout.split('\n').find((l) => READY.test(l))!) as { port: number }).port;
+      const { conn, closed } = await connect(`amqp://guest:guest@127.0.0.1:${port}/`);
+      await conn.createChannel();
+
+      launcher.kill('SIGTERM');
+      const err = (await closed) as { code?: number } | undefined;
+      assert.equal(err?.code, 320);
+      await outputEnded;
+      assert.match(stdout, /"signal":"parent-exited"/);
+      assert.match(stdout, /Warren stopped/);
+    } finally {
+      launcher.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 on an invalid definitions file and 1 when the port is taken', TEST_TIMEOUT, async () => {
     const definitions = join(dir, 'bad-definitions.json');
     writeFileSync(definitions, JSON.stringify({ queues: [{ name: 'q', durable: 'yes' }] }));

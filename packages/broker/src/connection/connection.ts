@@ -45,6 +45,18 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' |
 
 let nextConnectionId = 1;
 
+/** Decodes method arguments; like RabbitMQ, an undecodable method is a 501 frame error. */
+function decode(classId: number, methodId: number, buf: Buffer, start: number, end: number): Method {
+  try {
+    return decodeMethod(classId, methodId, buf, start + 4, end);
+  } catch (e) {
+    if (e instanceof ProtocolError && e.code === 502) {
+      throw new ProtocolError(501, e.message.replace(/^SYNTAX_ERROR/, 'FRAME_ERROR'), classId, methodId);
+    }
+    throw e;
+  }
+}
+
 /**
  * One AMQP connection: protocol header, handshake, frame dispatch to channels, the output
  * buffer (flushed once per event-loop turn), heartbeats, and the close handshakes.
@@ -159,70 +171,71 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
 
   /** FrameSink: one complete frame (the payload region is valid only during this call). */
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+    // The method a failure is reported against (connection.close / channel.close class-id, method-id).
+    let classId = 0;
+    let methodId = 0;
     try {
       if (this.state === 'closing') return this.onFrameWhileClosing(type, channel, buf, start, end);
       if (type === 8) {
-        if (channel !== 0) throw connectionError(501, 'FRAME_ERROR - heartbeat frame on a non-zero channel');
+        if (end !== start) throw connectionError(501, 'FRAME_ERROR - heartbeat frame with a payload');
+        if (channel !== 0) throw connectionError(505, `UNEXPECTED_FRAME - heartbeat frame on channel ${channel}`);
         return;
       }
-      if (this.state !== 'opened') return this.onHandshakeFrame(type, channel, buf, start, end);
-      if (channel === 0) return this.onConnectionFrame(type, buf, start, end);
+      if (type === 1) {
+        if (end - start < 4) throw connectionError(501, 'FRAME_ERROR - method frame too short');
+        classId = (buf[start]! << 8) | buf[start + 1]!;
+        methodId = (buf[start + 2]! << 8) | buf[start + 3]!;
+      }
+      if (this.state !== 'opened') return this.onHandshakeFrame(type, channel, classId, methodId, buf, start, end);
+      if (channel === 0) return this.onConnectionFrame(type, classId, methodId, buf, start, end);
       const ch = this.channels.get(channel);
       if (type === 1) {
-        if (end - start < 4) throw connectionError(502, 'SYNTAX_ERROR - method frame too short');
-        const classId = (buf[start]! << 8) | buf[start + 1]!;
-        const methodId = (buf[start + 2]! << 8) | buf[start + 3]!;
         if (ch === undefined) return this.onChannelOpen(channel, classId, methodId, buf, start, end);
         if (ch.closing) return this.onMethodWhileChannelClosing(ch, classId, methodId);
-        try {
-          if (classId === 60 && methodId === 40) {
-            if (ch.publish.active) throw connectionError(505, 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead');
-            ch.publish.begin(buf, start + 4, end);
-            return;
-          }
-          const m = decodeMethod(classId, methodId, buf, start + 4, end);
-          if (classId === 20) return this.onChannelMethod(ch, m);
-          ch.handleMethod(m);
-        } catch (e) {
-          if (e instanceof AmqpError) Channel.tagError(e, classId, methodId);
-          throw e;
+        if (ch.publish.active) {
+          classId = 60;
+          methodId = 40;
+          throw connectionError(505, 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead');
         }
+        if (classId === 60 && methodId === 40) {
+          ch.publish.begin(buf, start + 4, end);
+          return;
+        }
+        const m = decode(classId, methodId, buf, start, end);
+        if (classId === 20) return this.onChannelMethod(ch, m);
+        ch.handleMethod(m);
         return;
       }
       if (ch === undefined) throw connectionError(504, `CHANNEL_ERROR - expected 'channel.open' on channel ${channel}`);
+      classId = 60;
+      methodId = 40;
       if (type === 2) {
         if (ch.closing) return;
         if (!ch.publish.active || !ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content header without a content method');
         const msg = ch.publish.header(buf, start, end);
-        if (msg !== undefined) this.publishComplete(ch, msg);
+        if (msg !== undefined) ch.published(msg);
         return;
       }
       if (type === 3) {
         if (ch.closing && !ch.publish.discarding) return;
         if (!ch.publish.active || ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content body without a content header');
         const msg = ch.publish.body(buf, start, end);
-        if (msg !== undefined) this.publishComplete(ch, msg);
+        if (msg !== undefined) ch.published(msg);
         return;
       }
       throw connectionError(501, `FRAME_ERROR - unexpected frame type ${type}`);
     } catch (e) {
+      if (e instanceof AmqpError && e.classId === 0) {
+        e.classId = classId;
+        e.methodId = methodId;
+      }
       this.fail(e, channel);
     }
   }
 
-  private publishComplete(ch: Channel, msg: import('../message/message.js').Message): void {
-    try {
-      ch.published(msg);
-    } catch (e) {
-      if (e instanceof AmqpError) Channel.tagError(e, 60, 40);
-      throw e;
-    }
-  }
-
-  private onHandshakeFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+  private onHandshakeFrame(type: number, channel: number, classId: number, methodId: number, buf: Buffer, start: number, end: number): void {
     if (type !== 1 || channel !== 0) throw connectionError(505, `UNEXPECTED_FRAME - frame type ${type} on channel ${channel} during the handshake`);
-    if (end - start < 4) throw connectionError(502, 'SYNTAX_ERROR - method frame too short');
-    const m = decodeMethod(buf.readUInt16BE(start), buf.readUInt16BE(start + 2), buf, start + 4, end);
+    const m = decode(classId, methodId, buf, start, end);
     if (this.state === 'start-ok' && m.name === 'connection.start-ok') return this.onStartOk(m.clientProperties, m.mechanism, m.response);
     if (this.state === 'tune-ok' && m.name === 'connection.tune-ok') return this.onTuneOk(m.channelMax, m.frameMax, m.heartbeat);
     if (this.state === 'open' && m.name === 'connection.open') return this.onOpen(m.virtualHost);
@@ -288,9 +301,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.host.logger.info({ conn: this.id, user: this.user, vhost: vhostName, remote: `${this.remoteAddress}:${this.remotePort}` }, 'connection opened');
   }
 
-  private onConnectionFrame(type: number, buf: Buffer, start: number, end: number): void {
+  private onConnectionFrame(type: number, classId: number, methodId: number, buf: Buffer, start: number, end: number): void {
     if (type !== 1) throw connectionError(505, `UNEXPECTED_FRAME - frame type ${type} on channel 0`);
-    const m = decodeMethod(buf.readUInt16BE(start), buf.readUInt16BE(start + 2), buf, start + 4, end);
+    if (classId !== 10) throw connectionError(504, `CHANNEL_ERROR - class ${classId} methods are not allowed on channel 0`);
+    const m = decode(classId, methodId, buf, start, end);
     switch (m.name) {
       case 'connection.close':
         this.teardownChannels();
@@ -308,8 +322,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (classId !== 20 || methodId !== 10) {
       throw connectionError(504, `CHANNEL_ERROR - expected 'channel.open' on channel ${channel}`);
     }
-    decodeMethod(classId, methodId, buf, start + 4, end);
-    if (channel > this.channelMax) throw connectionError(504, `CHANNEL_ERROR - channel number ${channel} exceeds channel_max ${this.channelMax}`);
+    decode(classId, methodId, buf, start, end);
+    if (this.channels.size >= this.channelMax) {
+      throw connectionError(530, `NOT_ALLOWED - number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
+    }
     this.channels.set(channel, new Channel(channel, this));
     this.send(channel, { name: 'channel.open-ok' });
   }

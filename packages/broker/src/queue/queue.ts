@@ -62,16 +62,22 @@ export class Queue {
   get messageCount(): number { return this.ready.length; }
   get consumerCount(): number { return this.consumers.length; }
 
-  /** Adds a routed message; 'rejected' when x-overflow=reject-publish refuses it. */
+  /** Adds a routed message; 'rejected' when x-overflow=reject-publish(-dlx) refuses it. */
   enqueue(msg: Message, now: number): EnqueueResult {
     const s = this.settings;
-    if (s.maxLength !== undefined || s.maxLengthBytes !== undefined) {
-      if (!this.makeRoomFor(msg)) return 'rejected';
-    }
     let ttl = s.messageTtl ?? -1;
     if (msg.expirationMs >= 0 && (ttl < 0 || msg.expirationMs < ttl)) ttl = msg.expirationMs;
-    this.publishedCount++;
     const entry = new QueueEntry(msg, ttl < 0 ? 0 : now + ttl);
+    if ((s.maxLength !== undefined || s.maxLengthBytes !== undefined) && !this.makeRoomFor(msg)) {
+      if (s.overflow === 'drop-head') {
+        // Even an empty queue cannot hold it (limit 0 or a bigger body): it is dropped at once.
+        this.host.deadLetter(this, entry, 'maxlen');
+        return 'ok';
+      }
+      if (s.overflow === 'reject-publish-dlx') this.host.deadLetter(this, entry, 'maxlen');
+      return 'rejected';
+    }
+    this.publishedCount++;
     if (this.ready.length === 0) {
       const c = this.pickConsumer();
       if (c !== undefined) {
@@ -90,19 +96,18 @@ export class Queue {
     return 'ok';
   }
 
-  /** Applies x-max-length(-bytes): drops/dead-letters the head, or refuses the publish. */
+  /** Applies x-max-length(-bytes): with drop-head the oldest messages make room; false if it cannot fit. */
   private makeRoomFor(msg: Message): boolean {
     const s = this.settings;
     const maxLen = s.maxLength ?? Infinity;
     const maxBytes = s.maxLengthBytes ?? Infinity;
-    const fits = (): boolean => this.ready.length + 1 <= maxLen && this.ready.bytes + msg.bodySize <= maxBytes;
-    if (fits()) return true;
+    if (maxLen < 1 || msg.bodySize > maxBytes) return false;
+    if (this.ready.length + 1 <= maxLen && this.ready.bytes + msg.bodySize <= maxBytes) return true;
     if (s.overflow !== 'drop-head') return false;
-    for (let guard = this.ready.length; guard >= 0 && !fits() && this.ready.length > 0; guard--) {
-      const head = this.ready.shift()!;
-      this.host.deadLetter(this, head, 'maxlen');
+    while (this.ready.length > 0 && (this.ready.length + 1 > maxLen || this.ready.bytes + msg.bodySize > maxBytes)) {
+      this.host.deadLetter(this, this.ready.shift()!, 'maxlen');
     }
-    return fits() || (this.ready.length === 0 && maxLen >= 1 && msg.bodySize <= maxBytes);
+    return true;
   }
 
   /** Delivers ready messages to consumers that have capacity. */

@@ -9,6 +9,7 @@ import type { QueueEntry } from '../queue/queue-entry.js';
 import { Queue, type DeadLetterReason, type QueueHost } from '../queue/queue.js';
 import { describeExchange, describeQueue, generatedName } from '../util/names.js';
 import { checkArgs, checkFlag } from './equivalence.js';
+import { headersBindingArgsError } from '../routing/headers-router.js';
 
 export interface ExchangeDeclaration {
   name: string; type: string; passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
@@ -194,6 +195,10 @@ export class VirtualHost implements QueueHost {
     if (source.isDefault || (destination instanceof Exchange && destination.isDefault)) {
       throw accessRefused(`operation not permitted on the default exchange`);
     }
+    if (source.type === 'headers') {
+      const invalid = headersBindingArgsError(args);
+      if (invalid !== null) throw preconditionFailed(invalid);
+    }
     if (source.router.bind(key, args, destination)) {
       if (destination instanceof Exchange) destination.inboundBindings++;
       this.version++;
@@ -234,7 +239,7 @@ export class VirtualHost implements QueueHost {
     if (cached !== undefined) return cached;
     const out: Queue[] = [];
     const epoch = ++routeEpoch;
-    const usedHeaders = this.routeInto(ex, routingKey, msg, out, epoch, 0);
+    const usedHeaders = this.routeInto(ex, routingKey, msg, out, epoch, epoch, 0);
     if (!usedHeaders) {
       if (ex.routeCache.size >= ROUTE_CACHE_MAX) ex.routeCache.clear();
       ex.routeCache.set(routingKey, out);
@@ -245,16 +250,21 @@ export class VirtualHost implements QueueHost {
   /** Routes additional keys (CC/BCC) into an existing result, de-duplicated. */
   routeExtraKeys(ex: Exchange, keys: string[], msg: Message, first: Queue[]): Queue[] {
     const out = first.slice();
-    const epoch = ++routeEpoch;
-    for (const q of out) q.routeMark = epoch;
-    for (const k of keys) this.routeInto(ex, k, msg, out, epoch, 0);
+    const queueEpoch = ++routeEpoch;
+    for (const q of out) q.routeMark = queueEpoch;
+    // Each key is a separate pass through the exchange graph; queues stay de-duplicated.
+    for (const k of keys) this.routeInto(ex, k, msg, out, queueEpoch, ++routeEpoch, 0);
     return out;
   }
 
-  /** Returns whether the result depended on message headers (not cacheable). */
-  private routeInto(ex: Exchange, key: string, msg: Message | undefined, out: Queue[], epoch: number, depth: number): boolean {
-    if (ex.routeMark === epoch || depth > MAX_EXCHANGE_HOPS) return false;
-    ex.routeMark = epoch;
+  /**
+   * Returns whether the result depended on message headers (not cacheable). `epoch` marks
+   * queues already chosen (one copy per queue); `exEpoch` marks exchanges visited in this
+   * pass (cycles in exchange-to-exchange bindings).
+   */
+  private routeInto(ex: Exchange, key: string, msg: Message | undefined, out: Queue[], epoch: number, exEpoch: number, depth: number): boolean {
+    if (ex.routeMark === exEpoch || depth > MAX_EXCHANGE_HOPS) return false;
+    ex.routeMark = exEpoch;
     const before = out.length;
     let usedHeaders = false;
     if (ex.isDefault) {
@@ -278,14 +288,14 @@ export class VirtualHost implements QueueHost {
             out.push(t);
           }
         } else {
-          if (this.routeInto(t, key, msg, out, epoch, depth + 1)) usedHeaders = true;
+          if (this.routeInto(t, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
         }
       }
     }
     if (out.length === before) {
       const aeName = ex.alternateExchange;
       const ae = aeName !== undefined ? this.exchanges.get(aeName) : undefined;
-      if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, depth + 1)) usedHeaders = true;
+      if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
     }
     return usedHeaders;
   }

@@ -487,7 +487,9 @@ describe('redelivery', () => {
     const ch = await openChannel(conn);
     const inbox = await consume(ch, q);
     await inbox.waitForCount(3);
-    (conn.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
+    // Drop the TCP connection without an AMQP close. Destroying with an error makes amqplib notice
+    // and stop its heartbeat timer (a plain destroy would keep the test process alive ~3 minutes).
+    (conn.connection as unknown as { stream: { destroy(e: Error): void } }).stream.destroy(new Error('simulated drop'));
     await waitForReady(s.ch, q, 3);
     assert.deepEqual(await getAll(s.ch, q), ['a', 'b', 'c']);
   });

@@ -235,6 +235,15 @@ describe('warren command line', () => {
       assert.match(stdout, /Warren stopped/);
     } finally {
       launcher.kill('SIGKILL');
+      // a Warren that failed to notice would be left orphaned: its pid is in every log line
+      const pid = /"pid":(\d+)/.exec(stdout)?.[1];
+      if (pid !== undefined) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* already gone, as it should be */
+        }
+      }
     }
   });
 

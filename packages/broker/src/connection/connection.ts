@@ -142,6 +142,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     } catch (e) {
       this.fail(e, 0);
     }
+    // Output produced by this read (replies, and deliveries to consumers on other
+    // connections) goes out at the end of the read event: one write per socket per read.
+    this.host.scheduler.flushAll();
   }
 
   /** Collects the 8-byte protocol header; returns bytes after it, or undefined to wait. */

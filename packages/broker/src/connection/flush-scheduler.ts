@@ -5,14 +5,15 @@ export interface Flushable {
 }
 
 /**
- * Collects connections that produced output during this turn and writes each one's buffer
- * once, in a single setImmediate — so a burst of publishes becomes one write per socket.
+ * Collects connections that produced output and writes each one's buffer once: at the end of
+ * the read event that produced it, or (output made by timers and callbacks) in a setImmediate.
+ * A burst of publishes in one read thus becomes one write per socket.
  */
 export class FlushScheduler {
   private pending: Flushable[] = [];
   private spare: Flushable[] = [];
   private scheduled = false;
-  private readonly run = (): void => this.flushAll();
+  private readonly run = (): void => this.runScheduled();
 
   mark(f: Flushable): void {
     if (f.flushScheduled) return;
@@ -24,8 +25,13 @@ export class FlushScheduler {
     }
   }
 
-  flushAll(): void {
+  private runScheduled(): void {
     this.scheduled = false;
+    this.flushAll();
+  }
+
+  flushAll(): void {
+    if (this.pending.length === 0) return;
     // Flushing can mark connections again (redispatch after output drained): swap lists.
     const list = this.pending;
     this.pending = this.spare;

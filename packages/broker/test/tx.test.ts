@@ -1,0 +1,139 @@
+// Transactions (tx class): publishes and acks on a transactional channel take effect at tx.commit
+// and are discarded by tx.rollback; a new transaction starts right after each commit/rollback.
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { withBroker, type TestBroker } from './helpers/broker.js';
+import { Session, expectChannelError, getAll, getOne, queueCounts, safeClose, waitForReady } from './helpers/amqp.js';
+import { txCommit, txRollback, txSelect } from './helpers/tx.js';
+import type { Message } from 'amqplib';
+
+let broker: TestBroker;
+before(async () => {
+  broker = await withBroker();
+});
+after(async () => {
+  await broker.close();
+});
+
+async function session(t: TestContext): Promise<Session> {
+  const s = await Session.open(broker.url);
+  t.after(() => s.close());
+  return s;
+}
+
+describe('transactional publishing', () => {
+  test('publishes are invisible until commit', async (t) => {
+    const s = await session(t);
+    const q1 = await s.queue();
+    const q2 = await s.queue();
+    const ch = await s.channel();
+    await txSelect(ch);
+    ch.sendToQueue(q1, Buffer.from('a'));
+    ch.sendToQueue(q2, Buffer.from('b'));
+    ch.sendToQueue(q1, Buffer.from('c'));
+    // A round trip on the tx channel proves the publishes reached the broker before we look.
+    await ch.checkQueue(q1);
+    assert.equal((await queueCounts(s.ch, q1)).messageCount, 0);
+    assert.equal((await queueCounts(s.ch, q2)).messageCount, 0);
+    await txCommit(ch);
+    assert.deepEqual(await getAll(s.ch, q1), ['a', 'c']);
+    assert.deepEqual(await getAll(s.ch, q2), ['b']);
+  });
+
+  test('rollback discards publishes; the channel stays transactional', async (t) => {
+    const s = await session(t);
+    const q = await s.queue();
+    const ch = await s.channel();
+    await txSelect(ch);
+    ch.sendToQueue(q, Buffer.from('discarded'));
+    await txRollback(ch);
+    ch.sendToQueue(q, Buffer.from('kept'));
+    await ch.checkQueue(q);
+    assert.equal((await queueCounts(s.ch, q)).messageCount, 0, 'still transactional after rollback');
+    await txCommit(ch);
+    assert.deepEqual(await getAll(s.ch, q), ['kept']);
+  });
+
+  test('uncommitted publishes are dropped when the channel closes', async (t) => {
+    const s = await session(t);
+    const q = await s.queue();
+    const ch = await s.channel();
+    await txSelect(ch);
+    ch.sendToQueue(q, Buffer.from('never'));
+    await safeClose(ch);
+    assert.equal((await queueCounts(s.ch, q)).messageCount, 0);
+  });
+
+  test('an empty commit and an empty rollback are fine', async (t) => {
+    const s = await session(t);
+    const q = await s.queue();
+    const ch = await s.channel();
+    await txSelect(ch);
+    await txCommit(ch);
+    await txRollback(ch);
+    ch.sendToQueue(q, Buffer.from('x'));
+    await txCommit(ch);
+    assert.deepEqual(await getAll(s.ch, q), ['x']);
+  });
+});
+
+describe('transactional acknowledgements', () => {
+  async function holdTwo(s: Session): Promise<{ q: string; ch: Awaited<ReturnType<Session['channel']>>; msgs: Message[] }> {
+    const q = await s.queue();
+    await s.publish('', q, ['m1', 'm2']);
+    const ch = await s.channel();
+    await txSelect(ch);
+    const msgs: Message[] = [];
+    for (let i = 0; i < 2; i++) {
+      const m = await getOne(ch, q);
+      assert.ok(m);
+      msgs.push(m);
+    }
+    return { q, ch, msgs };
+  }
+
+  test('acks take effect at commit', async (t) => {
+    const s = await session(t);
+    const { q, ch, msgs } = await holdTwo(s);
+    ch.ack(msgs[1]!, true);
+    await txCommit(ch);
+    await safeClose(ch); // nothing left unacked to requeue
+    assert.deepEqual(await getAll(s.ch, q), []);
+  });
+
+  test('rolled-back acks are forgotten: the messages stay unacked and return when the channel closes', async (t) => {
+    const s = await session(t);
+    const { q, ch, msgs } = await holdTwo(s);
+    ch.ack(msgs[0]!);
+    ch.ack(msgs[1]!);
+    await txRollback(ch);
+    assert.equal((await queueCounts(s.ch, q)).messageCount, 0, 'rollback does not requeue');
+    await safeClose(ch);
+    await waitForReady(s.ch, q, 2);
+    assert.deepEqual(await getAll(s.ch, q), ['m1', 'm2']);
+  });
+
+  test('an ack that is not committed yet is undone by closing the channel', async (t) => {
+    const s = await session(t);
+    const { q, ch, msgs } = await holdTwo(s);
+    ch.ack(msgs[0]!);
+    await ch.checkQueue(q);
+    await safeClose(ch);
+    await waitForReady(s.ch, q, 2);
+    assert.deepEqual(await getAll(s.ch, q), ['m1', 'm2']);
+  });
+});
+
+describe('tx misuse', () => {
+  test('tx.commit without tx.select → 406 PRECONDITION_FAILED', async (t) => {
+    const s = await session(t);
+    const err = await expectChannelError(txCommit(await s.channel()), 406, /PRECONDITION_FAILED/);
+    assert.match(err.message, /not transactional/);
+  });
+
+  test('tx.rollback without tx.select → 406 PRECONDITION_FAILED', async (t) => {
+    const s = await session(t);
+    const err = await expectChannelError(txRollback(await s.channel()), 406, /PRECONDITION_FAILED/);
+    assert.match(err.message, /not transactional/);
+  });
+});

@@ -476,15 +476,24 @@ export class Channel implements ConsumerOwner {
       writeReturn(this.conn.output(), this.id, this.conn.frameMax, 312, 'NO_ROUTE', msg);
     }
     if (confirmTag !== 0) {
-      const w = this.conn.output();
-      if (rejected) this.confirms!.nack(confirmTag, w, this.id);
-      else if (this.confirms!.ack(confirmTag, w, this.id)) this.conn.confirmPending(this);
+      this.confirms!.settle(confirmTag, !rejected);
+      this.queueConfirms();
     }
   }
 
-  /** Writes coalesced confirms (called by the connection before it flushes). */
+  /** Asks the connection to write this channel's settled confirms at its next flush. */
+  private queueConfirms(): void {
+    if (this.confirmsQueued) return;
+    this.confirmsQueued = true;
+    this.conn.confirmPending(this);
+  }
+
+  private confirmsQueued = false;
+
+  /** Writes settled confirms (called by the connection before it flushes). */
   flushConfirms(): void {
-    this.confirms?.flush(this.conn.output(), this.id);
+    this.confirmsQueued = false;
+    if (!this.closing) this.confirms?.flush(this.conn.output(), this.id);
   }
 
   private txCommit(): void {

@@ -56,6 +56,12 @@ export class Ring<T> {
     return this.items[(this.head + i) & this.mask];
   }
 
+  /** Replaces the item at position i (0-based from the head). */
+  set(i: number, item: T): void {
+    if (i < 0 || i >= this.length) throw new RangeError(`ring index ${i} out of range`);
+    this.items[(this.head + i) & this.mask] = item;
+  }
+
   /** Removes the item at position i (O(n) — only for rare paths such as priority requeue). */
   removeAt(i: number): T | undefined {
     if (i < 0 || i >= this.length) return undefined;

@@ -2,12 +2,6 @@
 // instead (used to validate the tests against a real RabbitMQ); otherwise Warren is started in-process
 // on an ephemeral loopback port.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
 
 /** True when the suite is pointed at an external broker (RabbitMQ) rather than Warren. */
 export const externalUrl: string | undefined = process.env.WARREN_TEST_URL || undefined;
@@ -73,12 +67,17 @@ export async function withBroker(opts: BrokerOptions = {}): Promise<TestBroker> 
 
 // ------------------------------------------------------------------ external (RabbitMQ) mode
 
-async function rabbitmqctl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('rabbitmqctl', args, { timeout: 30_000 });
-  return stdout;
+function rabbitmqctl(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('rabbitmqctl', args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`rabbitmqctl ${args.join(' ')} failed: ${err.message} ${String(stderr)}`));
+      else resolve(String(stdout));
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
 }
 
-/** Broker-wide options cannot be changed on an external broker; definitions are imported with rabbitmqctl. */
+/** Broker-wide options cannot be changed on an external broker; definitions are applied with rabbitmqctl. */
 async function externalBroker(url: string, opts: BrokerOptions): Promise<TestBroker> {
   const u = new URL(url);
   const host = u.hostname;
@@ -92,35 +91,24 @@ async function externalBroker(url: string, opts: BrokerOptions): Promise<TestBro
     urlFor: makeUrlFor(host, port),
     close: async () => {
       if (!defs) return;
-      for (const user of defs.users ?? []) await rabbitmqctl('delete_user', user.name).catch(() => '');
-      for (const vh of defs.vhosts ?? []) await rabbitmqctl('delete_vhost', vh.name).catch(() => '');
+      for (const user of defs.users ?? []) await rabbitmqctl(['delete_user', user.name]).catch(() => '');
+      for (const vh of defs.vhosts ?? []) await rabbitmqctl(['delete_vhost', vh.name]).catch(() => '');
     },
   };
 }
 
+/** Applies the users/vhosts/permissions of a definitions object with plain rabbitmqctl commands. */
 async function importDefinitions(defs: Definitions): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'warren-defs-'));
-  try {
-    const file = path.join(dir, 'definitions.json');
-    const users = (defs.users ?? []).map((x) => ({
-      ...x,
-      tags: Array.isArray(x.tags) ? x.tags.join(',') : (x.tags ?? ''),
-    }));
-    await writeFile(file, JSON.stringify({ ...defs, users }));
-    await rabbitmqctl('import_definitions', file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  for (const vh of defs.vhosts ?? []) {
+    await rabbitmqctl(['add_vhost', vh.name]).catch(() => ''); // may exist from an aborted run
   }
-  // RabbitMQ imports asynchronously: wait (bounded) until every user can authenticate.
   for (const user of defs.users ?? []) {
-    let ok = false;
-    for (let i = 0; i < 50 && !ok; i++) {
-      ok = await rabbitmqctl('authenticate_user', user.name, user.password).then(
-        () => true,
-        () => false,
-      );
-      if (!ok) await new Promise((r) => setTimeout(r, 200));
-    }
-    if (!ok) throw new Error(`definitions import: user ${user.name} never became usable`);
+    await rabbitmqctl(['delete_user', user.name]).catch(() => '');
+    await rabbitmqctl(['add_user', user.name, user.password]);
+    const tags = Array.isArray(user.tags) ? user.tags : (user.tags ?? '').split(',').filter(Boolean);
+    await rabbitmqctl(['set_user_tags', user.name, ...tags]);
+  }
+  for (const p of defs.permissions ?? []) {
+    await rabbitmqctl(['set_permissions', '-p', p.vhost, p.user, p.configure, p.write, p.read]);
   }
 }

@@ -367,6 +367,20 @@ export class RawClient {
     );
   }
 
+  /** Waits for any bytes and takes everything received so far (undefined once the socket closed and all was read). */
+  readAvailable(timeoutMs = 5000): Promise<Buffer | undefined> {
+    return this.waitFor(
+      () => {
+        if (this.buf.length === 0) return undefined;
+        const out = this.buf;
+        this.buf = Buffer.alloc(0);
+        return out;
+      },
+      timeoutMs,
+      'any bytes',
+    );
+  }
+
   /** Reads the next complete frame (undefined if the socket closed first). Throws on a malformed frame. */
   readFrame(timeoutMs = 5000): Promise<RawFrame | undefined> {
     return this.waitFor(

@@ -11,7 +11,7 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'packages/protocol/src/generated/**', 'bench/results/**', 'test-artifacts/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'packages/protocol/src/generated/**', 'bench/results/**', 'test-artifacts/**', 'scratch/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

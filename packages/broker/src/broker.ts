@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { FieldTable } from '@warren/protocol';
 import { pino, type Logger } from 'pino';
 import { AccessControl } from './auth/access-control.js';
-import { applyAuthDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
+import { applyAuthDefinitions, parseDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
 import { DirectReplyToRegistry } from './channel/direct-reply-to.js';
 import { Connection, type ConnectionHost, type ConnectionLimits } from './connection/connection.js';
 import { FlushScheduler } from './connection/flush-scheduler.js';
@@ -16,8 +16,8 @@ export interface BrokerOptions {
   host?: string;
   managementPort?: number;
   dataDir?: string;
-  /** Definitions (RabbitMQ JSON format, parsed) applied at start: users, vhosts, permissions, topology. */
-  definitions?: Definitions;
+  /** Definitions (RabbitMQ's JSON format, as parsed JSON or from parseDefinitions) applied at start: users, vhosts, permissions, topology. */
+  definitions?: Definitions | object;
   accessControl?: AccessControl;
   logger?: Logger;
   heartbeat?: number;
@@ -56,7 +56,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
       channelMax: opts.channelMax ?? 2047,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
     };
-    if (opts.definitions !== undefined) this.applyDefinitions(opts.definitions);
+    if (opts.definitions !== undefined) this.applyDefinitions(parseDefinitions(opts.definitions));
     this.syncVhosts();
   }
 

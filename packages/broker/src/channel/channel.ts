@@ -299,6 +299,8 @@ export class Channel implements ConsumerOwner {
     if (!noAck) {
       this.unacked.push(tag, entry, undefined, q);
       q.unackedCount++;
+    } else {
+      q.discard(entry);
     }
     writeGetOk(this.conn.output(), this.id, this.conn.frameMax, tag, entry.redelivered, q.messageCount, entry.msg);
   }
@@ -355,15 +357,14 @@ export class Channel implements ConsumerOwner {
       if (c !== undefined) c.unacked--;
       this.unacked.remove(s);
       q.settled(1);
-      if (rejected) {
-        if (requeue) {
-          requeued ??= new Map();
-          let list = requeued.get(q);
-          if (list === undefined) requeued.set(q, (list = []));
-          list.push(entry);
-        } else if (!q.deleted) {
-          this.vhost.deadLetter(q, entry, 'rejected');
-        }
+      if (rejected && requeue) {
+        requeued ??= new Map();
+        let list = requeued.get(q);
+        if (list === undefined) requeued.set(q, (list = []));
+        list.push(entry);
+      } else {
+        if (rejected && !q.deleted) this.vhost.deadLetter(q, entry, 'rejected');
+        q.discard(entry);
       }
       if (q !== lastQueue) {
         if (lastQueue !== undefined) (others ??= new Set()).add(lastQueue);

@@ -145,3 +145,18 @@ export function parseExpiration(s: string): number {
   if (!/^\d{1,15}$/.test(s)) return -2;
   return Number(s);
 }
+
+/** Rebuilds a Message from its stored `data` bytes (durable store recovery and paging). */
+export function messageFromStored(data: Buffer): Message {
+  const exLen = data[0]!;
+  const exchange = data.toString('utf8', 1, 1 + exLen);
+  const rkLen = data[1 + exLen]!;
+  const routingKey = data.toString('utf8', 2 + exLen, 2 + exLen + rkLen);
+  const erkLength = 2 + exLen + rkLen;
+  const headerLength = data.readUInt32BE(erkLength + 3);
+  const sizeAt = erkLength + 7 + 4;
+  const bodySize = data.readUInt32BE(sizeAt) * 0x100000000 + data.readUInt32BE(sizeAt + 4);
+  const m = new Message(data, erkLength, headerLength, bodySize, exchange, routingKey);
+  m.scanProperties();
+  return m;
+}

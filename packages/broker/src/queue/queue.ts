@@ -21,6 +21,15 @@ export interface ThrottledPublisher {
 
 export type EnqueueResult = 'ok' | 'rejected';
 
+/** The durable store as a queue sees it (persistent messages of durable queues only). */
+export interface QueueStore {
+  writeMessage(data: Buffer): number;
+  enqueue(key: string, msgId: number): void;
+  markDelivered(key: string, msgId: number): void;
+  remove(key: string, msgId: number): void;
+  removeQueue(key: string): void;
+}
+
 /** Backlog (ready messages with consumers attached) above which publishers are paused. */
 const FLOW_HIGH = 2_000;
 const FLOW_LOW = 1_000;
@@ -43,6 +52,9 @@ export class Queue {
   /** Statistics for declare-ok / management. */
   publishedCount = 0;
   deliveredCount = 0;
+  /** Set for durable, non-exclusive queues when the broker has a data directory. */
+  private store: QueueStore | undefined;
+  readonly storeKey: string;
 
   constructor(
     readonly name: string,
@@ -56,7 +68,38 @@ export class Queue {
     private readonly host: QueueHost,
   ) {
     this.ready = new ReadyList(settings.maxPriority ?? 0);
+    this.storeKey = `${vhost}\u0000${name}`;
     this.touch();
+  }
+
+  attachStore(store: QueueStore): void {
+    if (this.durable && this.exclusiveOwner === 0) this.store = store;
+  }
+
+  get persistent(): boolean { return this.store !== undefined; }
+
+  /** Writes a persistent message's arrival in this queue to the store. */
+  private persist(msg: Message): void {
+    const store = this.store!;
+    if (msg.storeId === 0) msg.storeId = store.writeMessage(msg.data);
+    store.enqueue(this.storeKey, msg.storeId);
+  }
+
+  /** An entry left the queue for good (acked, dropped, expired, purged): forget it on disk. */
+  discard(entry: QueueEntry): void {
+    if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.remove(this.storeKey, entry.msg.storeId);
+  }
+
+  /** Dead-letters (if configured) and forgets an entry. */
+  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
+    this.host.deadLetter(this, entry, reason);
+    this.discard(entry);
+  }
+
+  /** Recovery: puts back an entry read from the store (already on disk). */
+  restore(entry: QueueEntry): void {
+    this.ready.push(entry);
+    if (entry.expiresAt !== 0) this.scheduleExpiry(Date.now());
   }
 
   get messageCount(): number { return this.ready.length; }
@@ -80,15 +123,18 @@ export class Queue {
     this.publishedCount++;
     if (this.ready.length === 0) {
       const c = this.pickConsumer();
-      if (c !== undefined) {
-        this.deliverTo(c, entry);
-        return 'ok';
-      }
-      if (ttl === 0) {
+      if (ttl === 0 && c === undefined) {
         // TTL 0: deliverable now or expired at once, as in RabbitMQ.
         this.host.deadLetter(this, entry, 'expired');
         return 'ok';
       }
+      if (this.store !== undefined && msg.deliveryMode === 2) this.persist(msg);
+      if (c !== undefined) {
+        this.deliverTo(c, entry);
+        return 'ok';
+      }
+    } else if (this.store !== undefined && msg.deliveryMode === 2) {
+      this.persist(msg);
     }
     this.ready.push(entry);
     if (entry.expiresAt !== 0) this.scheduleExpiry(now);
@@ -105,7 +151,7 @@ export class Queue {
     if (this.ready.length + 1 <= maxLen && this.ready.bytes + msg.bodySize <= maxBytes) return true;
     if (s.overflow !== 'drop-head') return false;
     while (this.ready.length > 0 && (this.ready.length + 1 > maxLen || this.ready.bytes + msg.bodySize > maxBytes)) {
-      this.host.deadLetter(this, this.ready.shift()!, 'maxlen');
+      this.drop(this.ready.shift()!, 'maxlen');
     }
     return true;
   }
@@ -119,7 +165,7 @@ export class Queue {
       if (c === undefined) break;
       const entry = this.ready.shift()!;
       if (entry.expiresAt !== 0 && entry.expiresAt <= (now || Date.now())) {
-        this.host.deadLetter(this, entry, 'expired');
+        this.drop(entry, 'expired');
         continue;
       }
       this.deliverTo(c, entry);
@@ -129,7 +175,11 @@ export class Queue {
 
   private deliverTo(c: Consumer, entry: QueueEntry): void {
     this.deliveredCount++;
-    if (!c.noAck) this.unackedCount++;
+    if (c.noAck) this.discard(entry);
+    else {
+      this.unackedCount++;
+      if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.markDelivered(this.storeKey, entry.msg.storeId);
+    }
     c.owner.deliver(c, entry);
   }
 
@@ -140,10 +190,11 @@ export class Queue {
       const entry = this.ready.shift();
       if (entry === undefined) return undefined;
       if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
-        this.host.deadLetter(this, entry, 'expired');
+        this.drop(entry, 'expired');
         continue;
       }
       this.deliveredCount++;
+      if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.markDelivered(this.storeKey, entry.msg.storeId);
       this.checkFlow();
       return entry;
     }
@@ -243,7 +294,7 @@ export class Queue {
 
   purge(): number {
     const n = this.ready.length;
-    this.ready.drain();
+    for (const e of this.ready.drain()) this.discard(e);
     this.checkFlow();
     return n;
   }
@@ -253,6 +304,7 @@ export class Queue {
     this.deleted = true;
     const n = this.ready.length;
     this.ready.drain();
+    this.store?.removeQueue(this.storeKey);
     clearTimeout(this.ttlTimer);
     clearTimeout(this.expiresTimer);
     const consumers = this.consumers.splice(0);
@@ -295,7 +347,7 @@ export class Queue {
   private expireHead(now: number): void {
     for (let e = this.ready.peek(); e !== undefined && e.expiresAt !== 0 && e.expiresAt <= now; e = this.ready.peek()) {
       this.ready.shift();
-      this.host.deadLetter(this, e, 'expired');
+      this.drop(e, 'expired');
     }
     this.checkFlow();
   }

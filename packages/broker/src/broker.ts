@@ -8,6 +8,7 @@ import { Connection, type ConnectionHost, type ConnectionLimits } from './connec
 import { FlushScheduler } from './connection/flush-scheduler.js';
 import { Exchange } from './exchange/exchange.js';
 import { VirtualHost } from './vhost/vhost.js';
+import { ResourceAlarms } from './alarms/resource-alarms.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -25,6 +26,12 @@ export interface BrokerOptions {
   channelMax?: number;
   handshakeTimeoutMs?: number;
   clusterName?: string;
+  /** Memory alarm threshold as a fraction of RAM (default 0.4). */
+  memoryHighWatermark?: number;
+  /** Memory alarm threshold in bytes (wins over the fraction). */
+  memoryLimitBytes?: number;
+  /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
+  diskFreeLimit?: number;
 }
 
 export interface Broker {
@@ -42,6 +49,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly clusterName: string;
   readonly vhosts = new Map<string, VirtualHost>();
   readonly connections = new Set<Connection>();
+  readonly alarms: ResourceAlarms;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -58,7 +66,14 @@ export class WarrenBroker implements Broker, ConnectionHost {
     };
     if (opts.definitions !== undefined) this.applyDefinitions(parseDefinitions(opts.definitions));
     this.syncVhosts();
+    this.alarms = new ResourceAlarms(
+      { memoryHighWatermark: opts.memoryHighWatermark, memoryLimitBytes: opts.memoryLimitBytes, diskFreeLimit: opts.diskFreeLimit, dataDir: opts.dataDir },
+      this.logger,
+      (active) => { for (const c of this.connections) c.setAlarmBlocked(active); },
+    );
   }
+
+  get publishingBlocked(): boolean { return this.alarms.active; }
 
   /** Creates a VirtualHost for every vhost the access control knows. */
   private syncVhosts(): void {
@@ -107,6 +122,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    this.alarms.start();
   }
 
   private accept(socket: Socket): void {
@@ -124,6 +140,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   async close(reason = "broker forced connection closure with reason 'shutdown'"): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.alarms.stop();
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const c of this.connections) c.forceClose(reason);
     const deadline = Date.now() + 3000;

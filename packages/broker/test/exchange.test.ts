@@ -21,11 +21,7 @@ after(async () => {
   await broker.close();
 });
 
-async function session(t: TestContext): Promise<Session> {
-  const s = await Session.open(broker.url);
-  t.after(() => s.close());
-  return s;
-}
+const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
 
 describe('pre-declared exchanges', () => {
   for (const [name, type] of [

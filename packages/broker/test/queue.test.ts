@@ -24,11 +24,7 @@ after(async () => {
   await broker.close();
 });
 
-async function session(t: TestContext): Promise<Session> {
-  const s = await Session.open(broker.url);
-  t.after(() => s.close());
-  return s;
-}
+const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
 
 /** Polls (bounded) until a passive declare says the queue is gone; the broker may delete asynchronously. */
 async function waitUntilGone(s: Session, q: string): Promise<void> {

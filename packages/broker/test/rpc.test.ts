@@ -24,11 +24,7 @@ after(async () => {
   await broker.close();
 });
 
-async function session(t: TestContext): Promise<Session> {
-  const s = await Session.open(broker.url);
-  t.after(() => s.close());
-  return s;
-}
+const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
 
 /**
  * An RPC server on its own connection: upper-cases each request body, replies to its reply_to with the

@@ -15,11 +15,7 @@ after(async () => {
   await broker.close();
 });
 
-async function session(t: TestContext): Promise<Session> {
-  const s = await Session.open(broker.url);
-  t.after(() => s.close());
-  return s;
-}
+const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
 
 describe('transactional publishing', () => {
   test('publishes are invisible until commit', async (t) => {

@@ -1,10 +1,16 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { readSpecModel, SPEC_XML_PATH, type SpecField, type SpecMethod } from '../codegen/generate.js';
+import { EXTENSIONS_XML_PATH, readSpecModel, SPEC_XML_PATH, type SpecField, type SpecMethod } from '../codegen/generate.js';
 import {
   AmqpDecimal,
   AmqpTimestamp,
+  decodeMethod,
+  encodeMethod,
   FrameReader,
+  FrameWriter,
+  FRAME_METHOD,
   type BasicProperties,
   type FieldTable,
   type FieldValue,
@@ -12,7 +18,21 @@ import {
 } from '../src/index.js';
 
 export const specXml = readFileSync(SPEC_XML_PATH, 'utf8');
-export const specModel = readSpecModel(specXml);
+export const extensionsXml = readFileSync(EXTENSIONS_XML_PATH, 'utf8');
+/** The model the committed codec is generated from: the spec with RabbitMQ's extensions merged in. */
+export const specModel = readSpecModel(specXml, extensionsXml);
+
+const require = createRequire(import.meta.url);
+/** amqplib's generated codec: an independent implementation to check our bytes against. */
+export const amqplibDefs = require('amqplib/lib/defs.js') as {
+  decode(id: number, buf: Buffer): Record<string, unknown>;
+  encodeMethod(id: number, channel: number, fields: Record<string, unknown>): Buffer;
+} & Record<string, unknown>;
+
+/** amqplib's export name for a method: 'basic.get-ok' → 'BasicGetOk'. */
+export function amqplibName(name: string): string {
+  return name.replace(/(^|[.-])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+}
 
 export interface CollectedFrame {
   type: number;
@@ -33,6 +53,23 @@ export function readFrames(chunks: Buffer[], maxFrameSize = 0): CollectedFrame[]
   );
   for (const c of chunks) reader.push(c);
   return frames;
+}
+
+/** One complete method frame, as encodeMethod writes it. */
+export function encode(channel: number, m: Method): Buffer {
+  const w = new FrameWriter(16);
+  encodeMethod(w, channel, m);
+  return Buffer.from(w.buf.subarray(0, w.pos));
+}
+
+/** Encodes, reads back through FrameReader, decodes. */
+export function roundTrip(channel: number, m: Method): Method {
+  const frames = readFrames([encode(channel, m)]);
+  assert.equal(frames.length, 1);
+  const f = frames[0]!;
+  assert.equal(f.type, FRAME_METHOD);
+  assert.equal(f.channel, channel);
+  return decodeMethod(f.payload.readUInt16BE(0), f.payload.readUInt16BE(2), f.payload, 4, f.payload.length);
 }
 
 // ---------------------------------------------------------------- arbitraries

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -20,30 +19,7 @@ import {
   type MethodName,
   type QueueDeclare,
 } from '../src/index.js';
-import { methodArb, readFrames, specModel } from './helpers.js';
-
-const require = createRequire(import.meta.url);
-// amqplib's generated codec: an independent implementation to check our bytes against.
-const amqplibDefs = require('amqplib/lib/defs.js') as {
-  decode(id: number, buf: Buffer): Record<string, unknown>;
-  encodeMethod(id: number, channel: number, fields: Record<string, unknown>): Buffer;
-} & Record<string, unknown>;
-
-function encode(channel: number, m: Method): Buffer {
-  const w = new FrameWriter(16);
-  encodeMethod(w, channel, m);
-  return Buffer.from(w.buf.subarray(0, w.pos));
-}
-
-/** Encodes, reads back through FrameReader, decodes. */
-function roundTrip(channel: number, m: Method): Method {
-  const frames = readFrames([encode(channel, m)]);
-  assert.equal(frames.length, 1);
-  const f = frames[0]!;
-  assert.equal(f.type, FRAME_METHOD);
-  assert.equal(f.channel, channel);
-  return decodeMethod(f.payload.readUInt16BE(0), f.payload.readUInt16BE(2), f.payload, 4, f.payload.length);
-}
+import { amqplibDefs, amqplibName, encode, methodArb, roundTrip, specModel } from './helpers.js';
 
 test('constants come from the spec', () => {
   assert.equal(FRAME_METHOD, 1);
@@ -114,7 +90,6 @@ test('connection.start carries mechanisms and locales as bytes', () => {
 });
 
 test('our encoding decodes with amqplib, and amqplib encoding decodes with ours', () => {
-  const amqplibName = (name: string): string => name.replace(/(^|[.-])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
   let checked = 0;
   for (const spec of specModel.methods) {
     const id = amqplibDefs[amqplibName(spec.fullName)] as number | undefined;

@@ -29,6 +29,8 @@ export interface ConnectionHost {
   readonly clusterName: string;
   vhost(name: string): VirtualHost | undefined;
   connectionClosed(c: Connection): void;
+  /** Whether a resource alarm blocks publishers now. */
+  readonly publishingBlocked: boolean;
 }
 
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -93,6 +95,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private readonly consumerQueues = new Map<Queue, number>();
   private throttledBy: Set<Queue> | undefined;
   private paused = false;
+  /** This connection has published (alarms block only publishers, as in RabbitMQ). */
+  private publisher = false;
+  /** Blocked by a resource alarm (connection.blocked sent when the client supports it). */
+  private alarmBlocked = false;
   private lastRecv = Date.now();
   private lastSend = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -216,14 +222,20 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         if (ch.closing) return;
         if (!ch.publish.active || !ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content header without a content method');
         const msg = ch.publish.header(buf, start, end);
-        if (msg !== undefined) ch.published(msg);
+        if (msg !== undefined) {
+          ch.published(msg);
+          if (!this.publisher) this.published();
+        }
         return;
       }
       if (type === 3) {
         if (ch.closing && !ch.publish.discarding) return;
         if (!ch.publish.active || ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content body without a content header');
         const msg = ch.publish.body(buf, start, end);
-        if (msg !== undefined) ch.published(msg);
+        if (msg !== undefined) {
+          ch.published(msg);
+          if (!this.publisher) this.published();
+        }
         return;
       }
       throw connectionError(501, `FRAME_ERROR - unexpected frame type ${type}`);
@@ -315,6 +327,12 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         this.endAfterFlush();
         return;
       case 'connection.close-ok':
+      case 'connection.blocked':
+      case 'connection.unblocked':
+        return;
+      case 'connection.update-secret':
+        // OAuth 2 token refresh; Warren authenticates by password, so the new secret is acknowledged.
+        this.send(0, { name: 'connection.update-secret-ok' });
         return;
       default:
         throw connectionError(503, `COMMAND_INVALID - ${m.name} is not allowed on channel 0`);
@@ -513,18 +531,39 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.throttledBy.add(q);
       q.throttle(this);
     }
-    if (!this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.updatePaused();
   }
 
   unthrottle(q: Queue): void {
     this.throttledBy?.delete(q);
-    if (this.paused && (this.throttledBy === undefined || this.throttledBy.size === 0)) {
-      this.paused = false;
-      this.socket.resume();
+    this.updatePaused();
+  }
+
+  /** Reading pauses while a queue throttles this publisher or a resource alarm blocks it. */
+  private updatePaused(): void {
+    const pause = this.state !== 'closed' && (this.alarmBlocked || (this.throttledBy !== undefined && this.throttledBy.size > 0));
+    if (pause === this.paused) return;
+    this.paused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** Called for every publish: marks the connection as a publisher and applies an active alarm. */
+  published(): void {
+    if (this.publisher) return;
+    this.publisher = true;
+    if (this.host.publishingBlocked) this.setAlarmBlocked(true);
+  }
+
+  /** A resource alarm changed: block or release this connection if it publishes. */
+  setAlarmBlocked(on: boolean): void {
+    if (on === this.alarmBlocked || this.state !== 'opened' || (on && !this.publisher)) return;
+    this.alarmBlocked = on;
+    if (this.capabilities.connectionBlocked) {
+      this.send(0, on ? { name: 'connection.blocked', reason: 'low on memory or disk' } : { name: 'connection.unblocked' });
+      this.flush();
     }
+    this.updatePaused();
   }
 
   // ---- heartbeats ----------------------------------------------------------------------
@@ -533,6 +572,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     const intervalMs = (seconds * 1000) / 2;
     this.heartbeatTimer = setInterval(() => {
       const now = Date.now();
+      // While reading is paused (flow control, alarms) the peer's heartbeats sit unread.
+      if (this.paused) this.lastRecv = now;
       // Two missed intervals of silence: the peer is gone (RabbitMQ drops the socket).
       if (now - this.lastRecv > seconds * 2000) {
         this.host.logger.warn({ conn: this.id, timeout: seconds }, 'missed heartbeats from client, closing connection');

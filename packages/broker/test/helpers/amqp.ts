@@ -294,6 +294,13 @@ export class Session {
     return new Session(url, conn, ch);
   }
 
+  /** Opens a session that is closed (and its queues/exchanges deleted) when test `t` ends. */
+  static async forTest(t: { after(fn: () => Promise<void>): void }, url: string): Promise<Session> {
+    const s = await Session.open(url);
+    t.after(() => s.close());
+    return s;
+  }
+
   /** A fresh unique queue name, deleted when the session closes. */
   queueName(prefix = 'q'): string {
     const n = uniqueName(prefix);

@@ -50,8 +50,10 @@ function makeUrlFor(host: string, port: number) {
 
 export async function withBroker(opts: BrokerOptions = {}): Promise<TestBroker> {
   if (externalUrl !== undefined) return externalBroker(externalUrl, opts);
-  // Dynamic import: the test files must load even while the broker source is being written.
-  const mod = (await import('../../src/index.js')) as {
+  // Dynamic import through a variable: the test files must load (and type-check) even while the
+  // broker source is being written.
+  const entry = '../../src/index.js';
+  const mod = (await import(entry)) as {
     startBroker(o: Record<string, unknown>): Promise<StartedBroker>;
   };
   const host = '127.0.0.1';

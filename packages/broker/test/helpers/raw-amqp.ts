@@ -266,7 +266,7 @@ export type Ending =
   | { kind: 'socket-closed'; framesBefore: RawFrame[] };
 
 export class RawClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private ended = false;
   private wake: (() => void) | undefined;
   readonly closed: Promise<void>;

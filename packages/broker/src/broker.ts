@@ -9,6 +9,10 @@ import { FlushScheduler } from './connection/flush-scheduler.js';
 import { Exchange } from './exchange/exchange.js';
 import { VirtualHost } from './vhost/vhost.js';
 import { ResourceAlarms } from './alarms/resource-alarms.js';
+import { mkdirSync } from 'node:fs';
+import { DefinitionsPersister } from './durability/definitions-persister.js';
+import { exportDefinitions } from './durability/definitions-snapshot.js';
+import { Durability } from './durability/durability.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -50,6 +54,8 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly vhosts = new Map<string, VirtualHost>();
   readonly connections = new Set<Connection>();
   readonly alarms: ResourceAlarms;
+  durability: Durability | undefined;
+  private persister: DefinitionsPersister | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -64,7 +70,6 @@ export class WarrenBroker implements Broker, ConnectionHost {
       channelMax: opts.channelMax ?? 2047,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
     };
-    if (opts.definitions !== undefined) this.applyDefinitions(parseDefinitions(opts.definitions));
     this.syncVhosts();
     this.alarms = new ResourceAlarms(
       { memoryHighWatermark: opts.memoryHighWatermark, memoryLimitBytes: opts.memoryLimitBytes, diskFreeLimit: opts.diskFreeLimit, dataDir: opts.dataDir },
@@ -78,13 +83,42 @@ export class WarrenBroker implements Broker, ConnectionHost {
   /** Creates a VirtualHost for every vhost the access control knows. */
   private syncVhosts(): void {
     for (const v of this.access.vhosts()) {
-      if (!this.vhosts.has(v.name)) this.vhosts.set(v.name, new VirtualHost(v.name));
+      if (!this.vhosts.has(v.name)) this.vhosts.set(v.name, this.newVhost(v.name));
     }
   }
 
   vhost(name: string): VirtualHost | undefined {
-    if (!this.vhosts.has(name) && this.access.hasVhost(name)) this.vhosts.set(name, new VirtualHost(name));
+    if (!this.vhosts.has(name) && this.access.hasVhost(name)) this.vhosts.set(name, this.newVhost(name));
     return this.vhosts.get(name);
+  }
+
+  private newVhost(name: string): VirtualHost {
+    const vh = new VirtualHost(name);
+    vh.listener = {
+      queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store); },
+      durableChanged: () => this.persister?.markDirty(),
+    };
+    return vh;
+  }
+
+  /**
+   * Loads state before accepting connections: with a data directory, the saved definitions
+   * and every stored message; then the definitions given in the options.
+   */
+  async open(): Promise<void> {
+    const dataDir = this.opts.dataDir;
+    if (dataDir !== undefined) {
+      mkdirSync(dataDir, { recursive: true });
+      const persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
+      const saved = persister.load();
+      if (saved !== undefined) this.applyDefinitions(saved);
+      this.durability = await Durability.open(dataDir, persister, this.logger);
+      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store);
+      this.durability.recover(this.vhosts);
+      this.persister = persister;
+    }
+    if (this.opts.definitions !== undefined) this.applyDefinitions(parseDefinitions(this.opts.definitions));
+    this.persister?.markDirty();
   }
 
   /** Applies a RabbitMQ definitions document: users/vhosts/permissions, then exchanges, queues, bindings. */
@@ -147,6 +181,8 @@ export class WarrenBroker implements Broker, ConnectionHost {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.persister?.flushSync();
+    await this.durability?.close();
   }
 }
 
@@ -157,6 +193,7 @@ function toTable(o: Record<string, JsonValue> | undefined): FieldTable {
 /** Starts a broker and resolves once it accepts connections. */
 export async function startBroker(opts: BrokerOptions = {}): Promise<WarrenBroker> {
   const broker = new WarrenBroker(opts);
+  await broker.open();
   await broker.listen();
   return broker;
 }

@@ -12,6 +12,7 @@ import {
   queueCounts,
   withTimeout,
 } from './helpers/amqp.js';
+import type { Channel } from 'amqplib';
 
 let broker: TestBroker;
 before(async () => {
@@ -38,6 +39,19 @@ describe('pre-declared exchanges', () => {
       await withTimeout(s.ch.assertExchange(name, type, { durable: true }));
     });
   }
+
+  test('the default exchange cannot be declared (even passively) or deleted → 403 ACCESS_REFUSED', async (t) => {
+    // RabbitMQ 3.10 refuses every exchange.declare/delete naming '' rather than answering declare-ok.
+    const s = await session(t);
+    for (const op of [
+      (ch: Channel) => ch.checkExchange(''),
+      (ch: Channel) => ch.assertExchange('', 'direct'),
+      (ch: Channel) => ch.deleteExchange(''),
+    ]) {
+      const err = await expectChannelError(op(await s.channel()), 403, /ACCESS_REFUSED/);
+      assert.match(err.message, /default exchange/);
+    }
+  });
 
   test('the default exchange routes by queue name', async (t) => {
     const s = await session(t);

@@ -4,6 +4,7 @@ import type { Queue } from '../queue/queue.js';
 import type { VirtualHost } from '../vhost/vhost.js';
 import type { Channel } from './channel.js';
 import type { DirectReplyToRegistry } from './direct-reply-to.js';
+import type { Durability } from '../durability/durability.js';
 
 /** What a channel needs from its connection (kept narrow so channels are testable alone). */
 export interface ChannelConnection {
@@ -15,6 +16,8 @@ export interface ChannelConnection {
   readonly frameMax: number;
   readonly capabilities: { consumerCancelNotify: boolean };
   readonly directReplyTo: DirectReplyToRegistry;
+  /** Present when the broker has a data directory. */
+  readonly durability: Durability | undefined;
   /** The output buffer to encode into (marks the connection for the next flush). */
   output(): FrameWriter;
   send(channel: number, m: Method): void;

@@ -465,21 +465,42 @@ export class Channel implements ConsumerOwner {
       if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
     }
     let rejected = false;
+    let stored = false;
     if (targets.length > 0) {
       const now = Date.now();
       for (let i = 0; i < targets.length; i++) {
         const q = targets[i]!;
         if (q.enqueue(msg, now) === 'rejected') rejected = true;
-        else if (q.overloaded) this.conn.throttleBy(q);
+        else {
+          if (q.overloaded) this.conn.throttleBy(q);
+          if (q.persistent && msg.deliveryMode === 2) stored = true;
+        }
       }
     }
     if (targets.length === 0 && !delivered && mandatory) {
       writeReturn(this.conn.output(), this.id, this.conn.frameMax, 312, 'NO_ROUTE', msg);
     }
+    const durability = this.conn.durability;
+    if (stored && durability !== undefined) {
+      const storeSeq = durability.awaitSync(this);
+      // Confirmed only once on disk; a nack (a queue refused it) is final at once.
+      if (confirmTag !== 0 && !rejected) {
+        this.confirms!.awaitStore(confirmTag, storeSeq);
+        return;
+      }
+    }
     if (confirmTag !== 0) {
       this.confirms!.settle(confirmTag, !rejected);
       this.queueConfirms();
     }
+  }
+
+  /** The store synced up to `seq`; returns whether confirms still wait for the store. */
+  storeSynced(seq: number): boolean {
+    if (this.confirms === undefined || this.closing) return false;
+    this.confirms.storeSynced(seq);
+    if (this.confirms.releasable) this.queueConfirms();
+    return this.confirms.waitingForStore;
   }
 
   /** Asks the connection to write this channel's settled confirms at its next flush. */
@@ -525,6 +546,7 @@ export class Channel implements ConsumerOwner {
     this.consumers.clear();
     this.replyTo?.unregister();
     this.replyTo = undefined;
+    this.conn.durability?.forget(this);
     this.requeueAll();
     this.publish.reset();
   }

@@ -5,6 +5,7 @@ import type { AccessControl } from '../auth/access-control.js';
 import { Channel } from '../channel/channel.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { DirectReplyToRegistry } from '../channel/direct-reply-to.js';
+import type { Durability } from '../durability/durability.js';
 import { AmqpError, connectionError } from '../errors.js';
 import type { Queue, ThrottledPublisher } from '../queue/queue.js';
 import type { VirtualHost } from '../vhost/vhost.js';
@@ -23,6 +24,7 @@ export interface ConnectionLimits {
 export interface ConnectionHost {
   readonly access: AccessControl;
   readonly directReplyTo: DirectReplyToRegistry;
+  readonly durability: Durability | undefined;
   readonly scheduler: FlushScheduler;
   readonly limits: ConnectionLimits;
   readonly logger: Logger;
@@ -130,6 +132,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
 
   get access(): AccessControl { return this.host.access; }
   get directReplyTo(): DirectReplyToRegistry { return this.host.directReplyTo; }
+  get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }
   get channelCount(): number { return this.channels.size; }
 

@@ -18,9 +18,11 @@ export interface QueueDeclaration {
   name: string; passive: boolean; durable: boolean; exclusive: boolean; autoDelete: boolean; args: FieldTable;
 }
 
-/** Notified when durable topology changes, so a store can persist it (issue 3). */
+/** Notified of topology changes, so durable ones can be persisted. */
 export interface TopologyListener {
-  queueDeleted?(queue: Queue): void;
+  queueCreated(queue: Queue): void;
+  /** A durable exchange, queue or binding was added or removed. */
+  durableChanged(): void;
 }
 
 const ROUTE_CACHE_MAX = 4096;
@@ -74,6 +76,7 @@ export class VirtualHost implements QueueHost {
     if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
     const ex = new Exchange(d.name, this.name, d.type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args);
     this.addExchange(ex);
+    if (ex.durable) this.listener?.durableChanged();
     return ex;
   }
 
@@ -105,6 +108,7 @@ export class VirtualHost implements QueueHost {
       if (src.router.hasBindingsTo(ex)) src.router.unbindAll(ex);
     }
     this.version++;
+    if (ex.durable) this.listener?.durableChanged();
   }
 
   // ---- queues -------------------------------------------------------------------------
@@ -133,6 +137,8 @@ export class VirtualHost implements QueueHost {
     const q = new Queue(name, this.name, d.durable, d.exclusive ? connectionId : 0, d.autoDelete, d.args, settings, this);
     this.queues.set(name, q);
     this.version++;
+    this.listener?.queueCreated(q);
+    if (q.durable && !d.exclusive) this.listener?.durableChanged();
     return { queue: q, created: true };
   }
 
@@ -178,7 +184,7 @@ export class VirtualHost implements QueueHost {
     }
     this.version++;
     const n = q.destroy();
-    this.listener?.queueDeleted?.(q);
+    if (q.durable && q.exclusiveOwner === 0) this.listener?.durableChanged();
     return n;
   }
 
@@ -202,6 +208,7 @@ export class VirtualHost implements QueueHost {
     if (source.router.bind(key, args, destination)) {
       if (destination instanceof Exchange) destination.inboundBindings++;
       this.version++;
+      if (source.durable && destination.durable) this.listener?.durableChanged();
     }
   }
 
@@ -215,6 +222,7 @@ export class VirtualHost implements QueueHost {
         this.maybeAutoDeleteExchange(destination);
       }
       this.version++;
+      if (source.durable && destination.durable) this.listener?.durableChanged();
       this.maybeAutoDeleteExchange(source);
     }
   }

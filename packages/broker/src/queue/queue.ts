@@ -28,6 +28,8 @@ export interface QueueStore {
   markDelivered(key: string, msgId: number): void;
   remove(key: string, msgId: number): void;
   removeQueue(key: string): void;
+  /** Group commit: asks for a sync soon (coalesced; nothing waits on it). */
+  requestSync(): void;
 }
 
 /** Backlog (ready messages with consumers attached) above which publishers are paused. */
@@ -87,7 +89,10 @@ export class Queue {
 
   /** An entry left the queue for good (acked, dropped, expired, purged): forget it on disk. */
   discard(entry: QueueEntry): void {
-    if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.remove(this.storeKey, entry.msg.storeId);
+    if (this.store !== undefined && entry.msg.deliveryMode === 2) {
+      this.store.remove(this.storeKey, entry.msg.storeId);
+      this.store.requestSync();
+    }
   }
 
   /** Dead-letters (if configured) and forgets an entry. */
@@ -178,7 +183,10 @@ export class Queue {
     if (c.noAck) this.discard(entry);
     else {
       this.unackedCount++;
-      if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.markDelivered(this.storeKey, entry.msg.storeId);
+      if (this.store !== undefined && entry.msg.deliveryMode === 2) {
+        this.store.markDelivered(this.storeKey, entry.msg.storeId);
+        this.store.requestSync();
+      }
     }
     c.owner.deliver(c, entry);
   }
@@ -194,7 +202,10 @@ export class Queue {
         continue;
       }
       this.deliveredCount++;
-      if (this.store !== undefined && entry.msg.deliveryMode === 2) this.store.markDelivered(this.storeKey, entry.msg.storeId);
+      if (this.store !== undefined && entry.msg.deliveryMode === 2) {
+        this.store.markDelivered(this.storeKey, entry.msg.storeId);
+        this.store.requestSync();
+      }
       this.checkFlow();
       return entry;
     }

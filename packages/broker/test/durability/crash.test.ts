@@ -1,0 +1,93 @@
+// kill -9 at any moment loses no confirmed message: a child broker takes persistent publishes
+// with confirms, is killed mid-stream, restarts on the same data directory, and every confirmed
+// message is consumed afterwards (each exactly once).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import amqp from 'amqplib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function startChild(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'broker-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('child broker did not start in 20 s')), 20_000);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`child broker exited early (${code})`)));
+  });
+  return { child, port };
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+test('kill -9 during confirmed persistent publishing loses no confirmed message', { timeout: 120_000 }, async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'warren-crash-'));
+  const queue = 'crash-test';
+  const confirmed = new Set<number>();
+  try {
+    const first = await startChild(dataDir);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${first.port}/`);
+    conn.on('error', () => { /* the broker is killed under it */ });
+    const ch = await conn.createConfirmChannel();
+    ch.on('error', () => { /* idem */ });
+    await ch.assertQueue(queue, { durable: true });
+    // Publish until at least 3000 are confirmed, then kill while publishes are still in flight.
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        for (let i = 0; i < 200 && sent < 200_000; i++) {
+          const id = sent++;
+          ch.sendToQueue(queue, Buffer.from(String(id)), { persistent: true, messageId: String(id) }, (err) => {
+            if (err === null || err === undefined) confirmed.add(id);
+          });
+        }
+        if (confirmed.size >= 3000 || sent >= 200_000) resolve();
+        else setImmediate(pump);
+      };
+      pump();
+    });
+    await killed(first.child);
+    assert.ok(sent > confirmed.size, 'the kill must happen with publishes still unconfirmed');
+
+    const second = await startChild(dataDir);
+    try {
+      const conn2 = await amqp.connect(`amqp://guest:guest@127.0.0.1:${second.port}/`);
+      const ch2 = await conn2.createChannel();
+      const seen = new Map<number, number>();
+      for (let i = 0; i < 250_000; i++) {
+        const m = await ch2.get(queue, { noAck: true });
+        if (m === false) break;
+        const id = Number(m.content.toString());
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
+      const lost = [...confirmed].filter((id) => !seen.has(id));
+      assert.deepEqual(lost.slice(0, 10), [], `${lost.length} confirmed messages lost`);
+      const duplicated = [...seen].filter(([, n]) => n > 1);
+      assert.deepEqual(duplicated, [], 'a message came back twice');
+      for (const id of seen.keys()) assert.ok(id < sent, `unknown message ${id}`);
+      await conn2.close();
+    } finally {
+      await killed(second.child);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

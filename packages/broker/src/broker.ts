@@ -95,7 +95,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
     vh.listener = {
-      queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store); },
+      queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load); },
       durableChanged: () => this.persister?.markDirty(),
     };
     return vh;
@@ -113,7 +113,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
       const saved = persister.load();
       if (saved !== undefined) this.applyDefinitions(saved);
       this.durability = await Durability.open(dataDir, persister, this.logger);
-      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store);
+      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
       this.durability.recover(this.vhosts);
       this.persister = persister;
     }

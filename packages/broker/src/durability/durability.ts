@@ -2,12 +2,14 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Channel } from '../channel/channel.js';
-import { messageFromStored } from '../message/message.js';
+import { messageFromStored, type Message } from '../message/message.js';
 import { QueueEntry } from '../queue/queue-entry.js';
 import type { Queue } from '../queue/queue.js';
 import { MessageStore } from '../store/message-store.js';
 import type { VirtualHost } from '../vhost/vhost.js';
 import type { DefinitionsPersister } from './definitions-persister.js';
+
+const loadBuffers: Buffer[] = [];
 
 /**
  * Ties the broker to its data directory: the message store (persistent messages of durable
@@ -45,6 +47,15 @@ export class Durability {
     for (const ch of this.waiting) if (!ch.storeSynced(seq)) this.waiting.delete(ch);
   }
 
+  /** Loads paged-out messages back from the store (one read for neighbouring messages). */
+  readonly load = (storeIds: readonly number[], out: Message[]): void => {
+    const bufs = loadBuffers;
+    bufs.length = storeIds.length;
+    this.store.readMessages(storeIds, bufs);
+    for (let i = 0; i < storeIds.length; i++) out[i] = messageFromStored(bufs[i]!);
+    bufs.length = 0;
+  };
+
   forget(ch: Channel): void {
     this.waiting.delete(ch);
   }
@@ -72,6 +83,7 @@ export class Durability {
         if (msg.expirationMs >= 0 && (ttl < 0 || msg.expirationMs < ttl)) ttl = msg.expirationMs;
         const entry = new QueueEntry(msg, ttl < 0 ? 0 : now + ttl);
         entry.redelivered = e.delivered;
+        entry.storeId = e.msgId;
         q.restore(entry);
         messages++;
         if (messages % 100_000 === 0) this.logger.info({ messages, elapsedMs: Date.now() - started }, 'recovering messages');

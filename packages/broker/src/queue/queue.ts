@@ -32,6 +32,13 @@ export interface QueueStore {
   requestSync(): void;
 }
 
+/** Bytes of ready message bodies a durable queue keeps in memory; persisted ones beyond it are paged out. */
+const PAGE_WINDOW_BYTES = 8 * 1024 * 1024;
+/** Paged-out entries loaded together when the head of a queue needs one. */
+const PAGE_IN_BATCH = 256;
+const pageBatch: QueueEntry[] = [];
+const pageIds: number[] = [];
+const pageMsgs: Message[] = [];
 /** Backlog (ready messages with consumers attached) above which publishers are paused. */
 const FLOW_HIGH = 2_000;
 const FLOW_LOW = 1_000;
@@ -56,6 +63,10 @@ export class Queue {
   deliveredCount = 0;
   /** Set for durable, non-exclusive queues when the broker has a data directory. */
   private store: QueueStore | undefined;
+  /** Bytes of ready entries whose message is in memory (the paging window). */
+  private loadedBytes = 0;
+  /** Rebuilds paged-out messages from their stored bytes (batched: out[i] for storeIds[i]). */
+  private loadMessages: ((storeIds: readonly number[], out: Message[]) => void) | undefined;
   readonly storeKey: string;
 
   constructor(
@@ -74,23 +85,77 @@ export class Queue {
     this.touch();
   }
 
-  attachStore(store: QueueStore): void {
-    if (this.durable && this.exclusiveOwner === 0) this.store = store;
+  attachStore(store: QueueStore, load: (storeIds: readonly number[], out: Message[]) => void): void {
+    if (this.durable && this.exclusiveOwner === 0) {
+      this.store = store;
+      this.loadMessages = load;
+    }
   }
+
+  /** Adds to the tail; a persisted entry beyond the memory window keeps only its index. */
+  private pushReady(entry: QueueEntry): void {
+    if (entry.storeId !== 0 && this.loadedBytes + entry.size > PAGE_WINDOW_BYTES && this.ready.length > 0) {
+      entry.pageOut();
+    } else {
+      this.loadedBytes += entry.size;
+    }
+    this.ready.push(entry);
+  }
+
+  /** Removes the head, loading its message from disk if it was paged out. */
+  private takeHead(): QueueEntry | undefined {
+    const head = this.ready.peek();
+    if (head === undefined) return undefined;
+    if (head.pagedOut) this.pageInFromHead();
+    const entry = this.ready.shift()!;
+    this.loadedBytes -= entry.size;
+    return entry;
+  }
+
+  /** Loads the paged-out entries at the head in one batch (read-ahead), within the window. */
+  private pageInFromHead(): void {
+    const batch = pageBatch;
+    const ids = pageIds;
+    batch.length = 0;
+    ids.length = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.ready.length && batch.length < PAGE_IN_BATCH && bytes < PAGE_WINDOW_BYTES / 2; i++) {
+      const e = this.ready.at(i)!;
+      if (!e.pagedOut) break;
+      batch.push(e);
+      ids.push(e.storeId);
+      bytes += e.size;
+    }
+    const msgs = pageMsgs;
+    msgs.length = batch.length;
+    this.loadMessages!(ids, msgs);
+    for (let i = 0; i < batch.length; i++) {
+      const m = msgs[i]!;
+      m.storeId = ids[i]!;
+      batch[i]!.pageIn(m);
+      this.loadedBytes += batch[i]!.size;
+    }
+    msgs.length = 0;
+    batch.length = 0;
+  }
+
+  /** Bytes of ready message bodies held in memory. */
+  get memoryBytes(): number { return this.loadedBytes; }
 
   get persistent(): boolean { return this.store !== undefined; }
 
   /** Writes a persistent message's arrival in this queue to the store. */
-  private persist(msg: Message): void {
+  private persist(msg: Message, entry: QueueEntry): void {
     const store = this.store!;
     if (msg.storeId === 0) msg.storeId = store.writeMessage(msg.data);
     store.enqueue(this.storeKey, msg.storeId);
+    entry.storeId = msg.storeId;
   }
 
   /** An entry left the queue for good (acked, dropped, expired, purged): forget it on disk. */
   discard(entry: QueueEntry): void {
-    if (this.store !== undefined && entry.msg.deliveryMode === 2) {
-      this.store.remove(this.storeKey, entry.msg.storeId);
+    if (this.store !== undefined && entry.storeId !== 0) {
+      this.store.remove(this.storeKey, entry.storeId);
       this.store.requestSync();
     }
   }
@@ -103,7 +168,7 @@ export class Queue {
 
   /** Recovery: puts back an entry read from the store (already on disk). */
   restore(entry: QueueEntry): void {
-    this.ready.push(entry);
+    this.pushReady(entry);
     if (entry.expiresAt !== 0) this.scheduleExpiry(Date.now());
   }
 
@@ -133,15 +198,15 @@ export class Queue {
         this.host.deadLetter(this, entry, 'expired');
         return 'ok';
       }
-      if (this.store !== undefined && msg.deliveryMode === 2) this.persist(msg);
+      if (this.store !== undefined && msg.deliveryMode === 2) this.persist(msg, entry);
       if (c !== undefined) {
         this.deliverTo(c, entry);
         return 'ok';
       }
     } else if (this.store !== undefined && msg.deliveryMode === 2) {
-      this.persist(msg);
+      this.persist(msg, entry);
     }
-    this.ready.push(entry);
+    this.pushReady(entry);
     if (entry.expiresAt !== 0) this.scheduleExpiry(now);
     if (this.consumers.length > 0) this.dispatch();
     return 'ok';
@@ -156,7 +221,7 @@ export class Queue {
     if (this.ready.length + 1 <= maxLen && this.ready.bytes + msg.bodySize <= maxBytes) return true;
     if (s.overflow !== 'drop-head') return false;
     while (this.ready.length > 0 && (this.ready.length + 1 > maxLen || this.ready.bytes + msg.bodySize > maxBytes)) {
-      this.drop(this.ready.shift()!, 'maxlen');
+      this.drop(this.takeHead()!, 'maxlen');
     }
     return true;
   }
@@ -168,7 +233,7 @@ export class Queue {
     while (this.ready.length > 0) {
       const c = this.pickConsumer();
       if (c === undefined) break;
-      const entry = this.ready.shift()!;
+      const entry = this.takeHead()!;
       if (entry.expiresAt !== 0 && entry.expiresAt <= (now || Date.now())) {
         this.drop(entry, 'expired');
         continue;
@@ -183,9 +248,9 @@ export class Queue {
     if (c.noAck) this.discard(entry);
     else {
       this.unackedCount++;
-      if (this.store !== undefined && entry.msg.deliveryMode === 2) {
-        this.store.markDelivered(this.storeKey, entry.msg.storeId);
-        this.store.requestSync();
+      if (entry.storeId !== 0) {
+        this.store!.markDelivered(this.storeKey, entry.storeId);
+        this.store!.requestSync();
       }
     }
     c.owner.deliver(c, entry);
@@ -195,16 +260,16 @@ export class Queue {
   get(now: number): QueueEntry | undefined {
     this.touch();
     for (;;) {
-      const entry = this.ready.shift();
+      const entry = this.takeHead();
       if (entry === undefined) return undefined;
       if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
         this.drop(entry, 'expired');
         continue;
       }
       this.deliveredCount++;
-      if (this.store !== undefined && entry.msg.deliveryMode === 2) {
-        this.store.markDelivered(this.storeKey, entry.msg.storeId);
-        this.store.requestSync();
+      if (entry.storeId !== 0) {
+        this.store!.markDelivered(this.storeKey, entry.storeId);
+        this.store!.requestSync();
       }
       this.checkFlow();
       return entry;
@@ -217,6 +282,7 @@ export class Queue {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
       e.redelivered = true;
+      this.loadedBytes += e.size;
       this.ready.unshift(e);
       if (e.expiresAt !== 0) this.scheduleExpiry(Date.now());
     }
@@ -306,6 +372,7 @@ export class Queue {
   purge(): number {
     const n = this.ready.length;
     for (const e of this.ready.drain()) this.discard(e);
+    this.loadedBytes = 0;
     this.checkFlow();
     return n;
   }
@@ -315,6 +382,7 @@ export class Queue {
     this.deleted = true;
     const n = this.ready.length;
     this.ready.drain();
+    this.loadedBytes = 0;
     this.store?.removeQueue(this.storeKey);
     clearTimeout(this.ttlTimer);
     clearTimeout(this.expiresTimer);
@@ -357,8 +425,7 @@ export class Queue {
   /** Expires messages at the head of the queue, as RabbitMQ does. */
   private expireHead(now: number): void {
     for (let e = this.ready.peek(); e !== undefined && e.expiresAt !== 0 && e.expiresAt <= now; e = this.ready.peek()) {
-      this.ready.shift();
-      this.drop(e, 'expired');
+      this.drop(this.takeHead()!, 'expired');
     }
     this.checkFlow();
   }

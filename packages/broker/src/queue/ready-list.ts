@@ -17,20 +17,20 @@ export class ReadyList {
 
   private levelOf(e: QueueEntry): Ring<QueueEntry> {
     const top = this.levels.length - 1;
-    return this.levels[e.msg.priority > top ? top : e.msg.priority]!;
+    return this.levels[e.priority > top ? top : e.priority]!;
   }
 
   push(e: QueueEntry): void {
     (this.levels.length === 1 ? this.levels[0]! : this.levelOf(e)).push(e);
     this.length++;
-    this.bytes += e.msg.bodySize;
+    this.bytes += e.size;
   }
 
   /** Puts a requeued entry back at the head of its level. */
   unshift(e: QueueEntry): void {
     this.levelOf(e).unshift(e);
     this.length++;
-    this.bytes += e.msg.bodySize;
+    this.bytes += e.size;
   }
 
   shift(): QueueEntry | undefined {
@@ -39,9 +39,19 @@ export class ReadyList {
       const e = this.levels[i]!.shift();
       if (e !== undefined) {
         this.length--;
-        this.bytes -= e.msg.bodySize;
+        this.bytes -= e.size;
         return e;
       }
+    }
+    return undefined;
+  }
+
+  /** Entry at position i in delivery order (highest priority level first). */
+  at(i: number): QueueEntry | undefined {
+    for (let l = this.levels.length - 1; l >= 0; l--) {
+      const ring = this.levels[l]!;
+      if (i < ring.length) return ring.at(i);
+      i -= ring.length;
     }
     return undefined;
   }

@@ -225,6 +225,49 @@ export class MessageStore {
     return pending;
   }
 
+  /**
+   * Reads several messages (e.g. a queue paging in its next entries) with as few reads as
+   * possible: ids whose bytes lie close together in one segment share one read, and each
+   * result is a view of it. `out[i]` receives the bytes of `msgIds[i]`.
+   */
+  readMessages(msgIds: readonly number[], out: Buffer[]): void {
+    if (this.closed) throw new Error('message store is closed');
+    const at = this.index.at;
+    let i = 0;
+    while (i < msgIds.length) {
+      const page = this.index.locate(msgIds[i]!);
+      if (page === undefined) throw new Error(`message ${msgIds[i]} is not in the store`);
+      const seg = this.slots[page.words[at] - 1]!;
+      const start = page.words[at + 1];
+      let end = start + page.words[at + 2];
+      // Extend the run while the next message is in the same segment, after this one, on disk and near.
+      let j = i + 1;
+      const offs: number[] = [start];
+      const lens: number[] = [page.words[at + 2]];
+      while (j < msgIds.length) {
+        const p2 = this.index.locate(msgIds[j]!);
+        if (p2 === undefined) break;
+        const w2 = p2.words;
+        const a2 = this.index.at;
+        const o2 = w2[a2 + 1];
+        const l2 = w2[a2 + 2];
+        if (this.slots[w2[a2] - 1] !== seg || o2 < end || o2 + l2 - start > READ_AHEAD_MAX || o2 + l2 > seg.written) break;
+        offs.push(o2);
+        lens.push(l2);
+        end = o2 + l2;
+        j++;
+      }
+      if (j === i + 1 || end > seg.written) {
+        out[i] = this.readMessage(msgIds[i]!);
+        i++;
+        continue;
+      }
+      const buf = readFromFile(seg, start, end - start);
+      for (let k = 0; k < offs.length; k++) out[i + k] = buf.subarray(offs[k]! - start, offs[k]! - start + lens[k]!);
+      i = j;
+    }
+  }
+
   writeMessage(data: Buffer): number {
     this.assertWritable();
     if (data.length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
@@ -848,6 +891,9 @@ interface ReplayContext {
   /** Records about messages / entries / queues no longer present (normal after segment deletion). */
   orphans: number;
 }
+
+/** Upper bound of one batched read (readMessages). */
+const READ_AHEAD_MAX = 4 * 1024 * 1024;
 
 function readFromFile(seg: Segment, offset: number, length: number): Buffer {
   if (seg.fd < 0) seg.fd = openSync(seg.path, 'r');

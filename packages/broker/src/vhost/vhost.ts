@@ -89,7 +89,7 @@ export class VirtualHost implements QueueHost {
 
   deleteExchange(name: string, ifUnused: boolean): void {
     if (name === '' || name.startsWith('amq.')) {
-      throw accessRefused(name === '' ? 'operation not permitted on the default exchange' : `operation not permitted on ${describeExchange(name, this.name)}`);
+      throw accessRefused(name === '' ? 'operation not permitted on the default exchange' : `deletion of system ${describeExchange(name, this.name)} not allowed`);
     }
     const ex = this.exchanges.get(name);
     if (ex === undefined) return; // idempotent, as in RabbitMQ

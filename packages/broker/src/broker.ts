@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { FieldTable } from '@warren/protocol';
 import { pino, type Logger } from 'pino';
 import { AccessControl } from './auth/access-control.js';
-import { applyAuthDefinitions, parseDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
+import { applyAuthDefinitions, createAccessControl, parseDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
 import { DirectReplyToRegistry } from './channel/direct-reply-to.js';
 import { Connection, type ConnectionHost, type ConnectionLimits } from './connection/connection.js';
 import { FlushScheduler } from './connection/flush-scheduler.js';
@@ -45,7 +45,7 @@ export interface Broker {
 
 /** The broker: listener, virtual hosts, users, and every open connection. */
 export class WarrenBroker implements Broker, ConnectionHost {
-  readonly access: AccessControl;
+  access: AccessControl;
   readonly directReplyTo = new DirectReplyToRegistry();
   readonly scheduler = new FlushScheduler();
   readonly limits: ConnectionLimits;
@@ -107,17 +107,29 @@ export class WarrenBroker implements Broker, ConnectionHost {
    */
   async open(): Promise<void> {
     const dataDir = this.opts.dataDir;
+    const given = this.opts.definitions !== undefined ? parseDefinitions(this.opts.definitions) : undefined;
+    let saved: Definitions | undefined;
+    let persister: DefinitionsPersister | undefined;
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true });
-      const persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
-      const saved = persister.load();
+      persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
+      saved = persister.load();
+    }
+    // As in RabbitMQ, the default guest user and '/' vhost are only created on a fresh node
+    // whose imported definitions define no users or vhosts of their own.
+    if (this.opts.accessControl === undefined && (saved !== undefined || given !== undefined)) {
+      this.access = createAccessControl(saved ?? given);
+      for (const name of [...this.vhosts.keys()]) if (!this.access.hasVhost(name)) this.vhosts.delete(name);
+      this.syncVhosts();
+    }
+    if (dataDir !== undefined && persister !== undefined) {
       if (saved !== undefined) this.applyDefinitions(saved);
       this.durability = await Durability.open(dataDir, persister, this.logger);
       for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
       this.durability.recover(this.vhosts);
       this.persister = persister;
     }
-    if (this.opts.definitions !== undefined) this.applyDefinitions(parseDefinitions(this.opts.definitions));
+    if (given !== undefined) this.applyDefinitions(given);
     this.persister?.markDirty();
   }
 

@@ -57,13 +57,26 @@ export async function withBroker(opts: BrokerOptions = {}): Promise<TestBroker> 
     startBroker(o: Record<string, unknown>): Promise<StartedBroker>;
   };
   const host = '127.0.0.1';
-  const b = await mod.startBroker({ ...opts, port: 0, host, logger: await silentLogger() });
+  // Definitions given at start replace the default guest user and '/' vhost (RabbitMQ's
+  // boot-time import); in external mode they are added to a running broker that keeps them.
+  // Keep guest and '/' so both modes see the same users.
+  const definitions = opts.definitions === undefined ? undefined : withGuest(opts.definitions);
+  const b = await mod.startBroker({ ...opts, definitions, port: 0, host, logger: await silentLogger() });
   return {
     url: `amqp://guest:guest@${host}:${b.port}/`,
     port: b.port,
     host,
     urlFor: makeUrlFor(host, b.port),
     close: () => b.close('test finished'),
+  };
+}
+
+function withGuest(d: Definitions): Definitions {
+  return {
+    ...d,
+    users: [{ name: 'guest', password: 'guest', tags: ['administrator'] }, ...(d.users ?? []).filter((u) => u.name !== 'guest')],
+    vhosts: [{ name: '/' }, ...(d.vhosts ?? []).filter((v) => v.name !== '/')],
+    permissions: [{ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' }, ...(d.permissions ?? [])],
   };
 }
 

@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { DefinitionsPersister } from './durability/definitions-persister.js';
 import { exportDefinitions } from './durability/definitions-snapshot.js';
 import { Durability } from './durability/durability.js';
+import { DataDirLock } from './durability/data-dir-lock.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -56,6 +57,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly alarms: ResourceAlarms;
   durability: Durability | undefined;
   private persister: DefinitionsPersister | undefined;
+  private lock: DataDirLock | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -112,6 +114,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     let persister: DefinitionsPersister | undefined;
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true });
+      this.lock = DataDirLock.acquire(dataDir);
       persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
       saved = persister.load();
     }
@@ -195,6 +198,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     await closed;
     this.persister?.flushSync();
     await this.durability?.close();
+    this.lock?.release();
   }
 }
 

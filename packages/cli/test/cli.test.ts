@@ -1,11 +1,11 @@
 // The real `warren` command (packages/cli/dist/main.js, built by `npm test`'s tsc -b) in a child
 // process, talked to with amqplib over 127.0.0.1.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,14 +85,27 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Ex
   }
 }
 
+/** Connections still open; a failed test leaves some, whose heartbeat timers would hold this process for minutes. */
+const openConnections = new Set<amqp.ChannelModel>();
+
 /** Connects, and records how the broker closes the connection. */
 async function connect(url: string): Promise<{ conn: amqp.ChannelModel; closed: Promise<unknown> }> {
   const conn = await amqp.connect(url);
+  openConnections.add(conn);
   conn.on('error', () => {
     /* the close error is also delivered to 'close', checked there */
   });
-  const closed = once(conn, 'close').then(([err]) => err as unknown);
+  const closed = once(conn, 'close').then(([err]) => {
+    openConnections.delete(conn);
+    return err as unknown;
+  });
   return { conn, closed };
+}
+
+/** Tears down what a failed test left open. The socket error makes amqplib stop its heartbeat timers. */
+function destroyOpenConnections(): void {
+  for (const conn of openConnections) (conn.connection as unknown as { stream: Socket }).stream.destroy(new Error('test cleanup'));
+  openConnections.clear();
 }
 
 describe('warren command line', () => {
@@ -101,6 +114,7 @@ describe('warren command line', () => {
     dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(destroyOpenConnections);
 
   it('prints help and version', TEST_TIMEOUT, async () => {
     const help = await run(['--help']);
@@ -197,7 +211,11 @@ describe('warren command line', () => {
       const ch = await conn.createChannel();
       ch.on('error', () => {});
       await ch.assertQueue('warren-cli-test', { durable: false, autoDelete: true });
-      await assert.rejects(amqp.connect(`amqp://guest:guest@127.0.0.1:${ready.port}/`), /ACCESS_REFUSED|403/, 'the definitions replace guest');
+      const guest = await connect(`amqp://guest:guest@127.0.0.1:${ready.port}/`).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      assert.match(String(guest?.message), /ACCESS_REFUSED|403/, 'the definitions replace guest/guest');
 
       w.child.kill('SIGINT');
       const err = (await closed) as { code?: number } | undefined;

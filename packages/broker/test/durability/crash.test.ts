@@ -91,3 +91,20 @@ test('kill -9 during confirmed persistent publishing loses no confirmed message'
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a second broker on the same data directory is refused while the first runs', { timeout: 60_000 }, async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'warren-lock-'));
+  try {
+    const first = await startChild(dataDir);
+    try {
+      await assert.rejects(startChild(dataDir), /exited early/);
+    } finally {
+      await killed(first.child);
+    }
+    // After a kill -9 the stale lock is taken over.
+    const again = await startChild(dataDir);
+    await killed(again.child);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -33,7 +33,7 @@ export interface QueueStore {
 }
 
 /** Bytes of ready message bodies a durable queue keeps in memory; persisted ones beyond it are paged out. */
-const PAGE_WINDOW_BYTES = 8 * 1024 * 1024;
+const PAGE_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Paged-out entries loaded together when the head of a queue needs one. */
 const PAGE_IN_BATCH = 256;
 const pageBatch: QueueEntry[] = [];

@@ -30,7 +30,7 @@ export class DataDirLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const owner = Number(readFileSync(file, 'utf8').trim());
         if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-          throw new Error(`data directory ${dataDir} is in use by another Warren process (pid ${owner})`);
+          throw new Error(`data directory ${dataDir} is in use by another Warren process (pid ${owner})`, { cause: e });
         }
         unlinkSync(file); // stale: its owner is gone
       }

@@ -449,8 +449,8 @@ export class Channel implements ConsumerOwner {
 
   private bccKeys: string[] | undefined;
 
-  /** Routes a message, enqueues it, and answers mandatory returns and confirms. */
-  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean): void {
+  /** Routes a message, enqueues it, and answers mandatory returns and confirms; true when it went to disk. */
+  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean): boolean {
     const confirmTag = this.confirms?.next() ?? 0;
     let targets: Queue[];
     let delivered = false;
@@ -486,22 +486,31 @@ export class Channel implements ConsumerOwner {
       // Confirmed only once on disk; a nack (a queue refused it) is final at once.
       if (confirmTag !== 0 && !rejected) {
         this.confirms!.awaitStore(confirmTag, storeSeq);
-        return;
+        return true;
       }
     }
     if (confirmTag !== 0) {
       this.confirms!.settle(confirmTag, !rejected);
       this.queueConfirms();
     }
+    return stored;
   }
 
-  /** The store synced up to `seq`; returns whether confirms still wait for the store. */
+  /** The store synced up to `seq`; returns whether this channel still waits for the store. */
   storeSynced(seq: number): boolean {
-    if (this.confirms === undefined || this.closing) return false;
+    if (this.closing) return false;
+    if (this.commitOkAfter !== 0 && seq >= this.commitOkAfter) {
+      this.commitOkAfter = 0;
+      this.conn.send(this.id, { name: 'tx.commit-ok' });
+    }
+    if (this.confirms === undefined) return this.commitOkAfter !== 0;
     this.confirms.storeSynced(seq);
     if (this.confirms.releasable) this.queueConfirms();
-    return this.confirms.waitingForStore;
+    return this.confirms.waitingForStore || this.commitOkAfter !== 0;
   }
+
+  /** Store sequence the pending tx.commit-ok waits for (0 = none). */
+  private commitOkAfter = 0;
 
   /** Asks the connection to write this channel's settled confirms at its next flush. */
   private queueConfirms(): void {
@@ -522,14 +531,21 @@ export class Channel implements ConsumerOwner {
     if (this.tx === undefined) throw preconditionFailed('channel is not transactional');
     const actions = this.tx;
     this.tx = undefined; // apply for real
+    let stored = false;
     try {
       for (const a of actions) {
-        if (a.kind === 'publish') this.deliverPublished(a.msg, a.exchange, a.mandatory);
+        if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory) || stored;
         else if (a.kind === 'ack') this.settle(a.tag, a.multiple, false, false);
         else this.settle(a.tag, a.multiple, true, a.requeue);
       }
     } finally {
       this.tx = [];
+    }
+    const durability = this.conn.durability;
+    if (stored && durability !== undefined) {
+      // As in RabbitMQ, commit-ok for persistent messages comes once they are on disk.
+      this.commitOkAfter = durability.awaitSync(this);
+      return;
     }
     this.conn.send(this.id, { name: 'tx.commit-ok' });
   }

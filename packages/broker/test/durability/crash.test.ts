@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
+import { txCommit, txSelect } from '../helpers/tx.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -104,6 +105,34 @@ test('a second broker on the same data directory is refused while the first runs
     // After a kill -9 the stale lock is taken over.
     const again = await startChild(dataDir);
     await killed(again.child);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('tx.commit of persistent messages: committed messages survive kill -9', { timeout: 60_000 }, async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'warren-txcrash-'));
+  try {
+    const first = await startChild(dataDir);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${first.port}/`);
+    conn.on('error', () => {});
+    const ch = await conn.createChannel();
+    ch.on('error', () => {});
+    await ch.assertQueue('tx-crash', { durable: true });
+    await txSelect(ch);
+    for (let i = 0; i < 500; i++) ch.sendToQueue('tx-crash', Buffer.from(String(i)), { persistent: true });
+    await txCommit(ch);
+    await killed(first.child);
+
+    const second = await startChild(dataDir);
+    try {
+      const conn2 = await amqp.connect(`amqp://guest:guest@127.0.0.1:${second.port}/`);
+      const ch2 = await conn2.createChannel();
+      assert.equal((await ch2.checkQueue('tx-crash')).messageCount, 500);
+      await conn2.close();
+    } finally {
+      await killed(second.child);
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

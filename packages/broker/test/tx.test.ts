@@ -36,6 +36,25 @@ describe('transactional publishing', () => {
     assert.deepEqual(await getAll(s.ch, q2), ['b']);
   });
 
+  test('BCC keys of each publish in a transaction are routed at commit', async (t) => {
+    const s = await session(t);
+    const x = await s.exchange('direct');
+    const qa = await s.queue();
+    const qb = await s.queue();
+    const qc = await s.queue();
+    await s.ch.bindQueue(qa, x, 'a');
+    await s.ch.bindQueue(qb, x, 'b');
+    await s.ch.bindQueue(qc, x, 'c');
+    const ch = await s.channel();
+    await txSelect(ch);
+    ch.publish(x, 'a', Buffer.from('first'), { BCC: ['b'] } as never);
+    ch.publish(x, 'a', Buffer.from('second'), { BCC: ['c'] } as never);
+    await txCommit(ch);
+    assert.deepEqual(await getAll(s.ch, qa), ['first', 'second']);
+    assert.deepEqual(await getAll(s.ch, qb), ['first']);
+    assert.deepEqual(await getAll(s.ch, qc), ['second']);
+  });
+
   test('rollback discards publishes; the channel stays transactional', async (t) => {
     const s = await session(t);
     const q = await s.queue();

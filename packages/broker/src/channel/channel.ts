@@ -1,6 +1,6 @@
 import type { FieldTable, Method } from '@warren/protocol';
 import type { AccessControl, PermissionKind } from '../auth/access-control.js';
-import { AmqpError, accessRefused, connectionError, notFound, preconditionFailed } from '../errors.js';
+import { accessRefused, connectionError, notFound, preconditionFailed } from '../errors.js';
 import type { Exchange } from '../exchange/exchange.js';
 import { withProperties } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
@@ -18,7 +18,7 @@ import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
 import type { ChannelConnection } from './channel-connection.js';
 
 type TxAction =
-  | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean }
+  | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
   | { kind: 'ack'; tag: number; multiple: boolean }
   | { kind: 'reject'; tag: number; multiple: boolean; requeue: boolean };
 
@@ -418,13 +418,18 @@ export class Channel implements ConsumerOwner {
     const ex = this.vhost.exchange(exchangeName);
     if (ex.internal) throw accessRefused(`cannot publish to internal ${describeExchange(exchangeName, this.vhost.name)}`);
     const flags = msg.propertyFlags;
-    if ((flags & (PF_USER_ID | PF_REPLY_TO | PF_HEADERS)) !== 0) msg = this.applySpecialProperties(msg, flags);
+    let bcc: string[] | undefined;
+    if ((flags & (PF_USER_ID | PF_REPLY_TO | PF_HEADERS)) !== 0) {
+      const bccHeader = (flags & PF_HEADERS) !== 0 ? msg.headers()?.['BCC'] : undefined;
+      if (bccHeader !== undefined) bcc = keysOf(bccHeader);
+      msg = this.applySpecialProperties(msg, flags);
+    }
     const mandatory = this.publish.mandatory;
     if (this.tx !== undefined) {
-      this.tx.push({ kind: 'publish', msg, exchange: ex, mandatory });
+      this.tx.push({ kind: 'publish', msg, exchange: ex, mandatory, bcc });
       return;
     }
-    this.deliverPublished(msg, ex, mandatory);
+    this.deliverPublished(msg, ex, mandatory, bcc);
   }
 
   /** user-id validation, direct reply-to rewriting and BCC removal (the rare paths). */
@@ -442,15 +447,12 @@ export class Channel implements ConsumerOwner {
       const headers = { ...props.headers };
       delete headers['BCC'];
       rewritten = withProperties(rewritten, { ...rewritten.properties(), headers });
-      this.bccKeys = keysOf(props.headers['BCC']);
     }
     return rewritten;
   }
 
-  private bccKeys: string[] | undefined;
-
   /** Routes a message, enqueues it, and answers mandatory returns and confirms; true when it went to disk. */
-  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean): boolean {
+  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean, bcc: string[] | undefined): boolean {
     const confirmTag = this.confirms?.next() ?? 0;
     let targets: Queue[];
     let delivered = false;
@@ -461,7 +463,7 @@ export class Channel implements ConsumerOwner {
       targets = this.vhost.route(ex, msg.routingKey, msg);
       const cc = (msg.propertyFlags & PF_HEADERS) !== 0 ? msg.headers()?.['CC'] : undefined;
       const extra = cc !== undefined ? keysOf(cc) : [];
-      if (this.bccKeys !== undefined) { extra.push(...this.bccKeys); this.bccKeys = undefined; }
+      if (bcc !== undefined) extra.push(...bcc);
       if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
     }
     let rejected = false;
@@ -534,7 +536,7 @@ export class Channel implements ConsumerOwner {
     let stored = false;
     try {
       for (const a of actions) {
-        if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory) || stored;
+        if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory, a.bcc) || stored;
         else if (a.kind === 'ack') this.settle(a.tag, a.multiple, false, false);
         else this.settle(a.tag, a.multiple, true, a.requeue);
       }
@@ -565,12 +567,6 @@ export class Channel implements ConsumerOwner {
     this.conn.durability?.forget(this);
     this.requeueAll();
     this.publish.reset();
-  }
-
-  /** For errors: wraps an AmqpError with this method's ids. */
-  static tagError(e: AmqpError, classId: number, methodId: number): AmqpError {
-    if (e.classId === 0) { e.classId = classId; e.methodId = methodId; }
-    return e;
   }
 }
 

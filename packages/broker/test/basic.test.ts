@@ -1,8 +1,8 @@
 // The basic class: publish, consume, get, acknowledgements, prefetch, redelivery, consumer
 // management, returns, CC/BCC and user-id validation, consumer priorities.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
+import { useFileBroker } from './helpers/file-broker.js';
 import {
   Inbox,
   Session,
@@ -22,15 +22,7 @@ import {
 } from './helpers/amqp.js';
 import type { Message } from 'amqplib';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session, url: brokerUrl } = useFileBroker();
 
 const nums = (n: number, from = 1): string[] => Array.from({ length: n }, (_, i) => String(i + from));
 
@@ -479,7 +471,7 @@ describe('redelivery', () => {
     const s = await session(t);
     const q = await s.queue();
     await s.publish('', q, ['a', 'b', 'c']);
-    const conn = await connect(broker.url);
+    const conn = await connect(brokerUrl());
     const ch = await openChannel(conn);
     const inbox = await consume(ch, q);
     await inbox.waitForCount(3);

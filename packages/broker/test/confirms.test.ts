@@ -1,20 +1,12 @@
 // Publisher confirms: every publish gets acked (possibly several per basic.ack with multiple=true),
 // returns precede their ack, and a channel cannot be both transactional and in confirm mode.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
-import { Session, expectChannelError, getAll, queueCounts, withTimeout } from './helpers/amqp.js';
+import { useFileBroker } from './helpers/file-broker.js';
+import { expectChannelError, getAll, queueCounts, withTimeout } from './helpers/amqp.js';
 import { confirmSelect, txSelect } from './helpers/tx.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session } = useFileBroker();
 
 interface AckFields {
   deliveryTag: number;

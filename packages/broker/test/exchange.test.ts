@@ -1,10 +1,9 @@
 // Exchanges: declaration rules, reserved names, deletion, internal and alternate exchanges,
 // exchange-to-exchange bindings, and routing through every exchange type, observed with amqplib.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
+import { useFileBroker } from './helpers/file-broker.js';
 import {
-  Session,
   expectChannelError,
   expectChannelClosed,
   expectConnectionClosed,
@@ -14,15 +13,7 @@ import {
 } from './helpers/amqp.js';
 import type { Channel } from 'amqplib';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session } = useFileBroker();
 
 describe('pre-declared exchanges', () => {
   for (const [name, type] of [

@@ -1,8 +1,8 @@
 // Queues: naming, redeclaration equivalence, exclusivity, auto-delete, purge/delete conditions,
 // the counts in declare-ok, bindings.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
+import { useFileBroker } from './helpers/file-broker.js';
 import {
   Session,
   connect,
@@ -16,15 +16,7 @@ import {
 } from './helpers/amqp.js';
 import type { Channel } from 'amqplib';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session, url: brokerUrl } = useFileBroker();
 
 /** Polls (bounded) until a passive declare says the queue is gone; the broker may delete asynchronously. */
 async function waitUntilGone(s: Session, q: string): Promise<void> {
@@ -124,7 +116,7 @@ describe('exclusive queues', () => {
   test('another connection gets 405 RESOURCE_LOCKED for declare, passive declare, consume and get', async (t) => {
     const s = await session(t);
     const q = await s.queue('excl', { exclusive: true });
-    const other = await connect(broker.url);
+    const other = await connect(brokerUrl());
     t.after(() => safeClose(other));
     const attempts: Array<[string, (ch: Channel) => Promise<unknown>]> = [
       ['declare', (ch) => ch.assertQueue(q, { exclusive: true, durable: false })],
@@ -152,7 +144,7 @@ describe('exclusive queues', () => {
 
   test('an exclusive queue is deleted when its connection closes', async (t) => {
     const s = await session(t);
-    const owner = await connect(broker.url);
+    const owner = await connect(brokerUrl());
     const ch = await openChannel(owner);
     const q = s.queueName('excl-gone');
     await ch.assertQueue(q, { exclusive: true, durable: false });

@@ -1,9 +1,8 @@
 // Request/reply: RabbitMQ's direct reply-to pseudo-queue and classic RPC over an exclusive reply queue.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
+import { useFileBroker } from './helpers/file-broker.js';
 import {
-  Session,
   connect,
   consume,
   expectChannelClosed,
@@ -16,22 +15,14 @@ import type { Channel, ChannelModel } from 'amqplib';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session, url: brokerUrl } = useFileBroker();
 
 /**
  * An RPC server on its own connection: upper-cases each request body, replies to its reply_to with the
  * same correlation id, and records the reply_to values it saw.
  */
 async function startUpperCaseServer(t: TestContext, queue: string): Promise<{ seenReplyTo: string[] }> {
-  const conn: ChannelModel = await connect(broker.url);
+  const conn: ChannelModel = await connect(brokerUrl());
   t.after(() => safeClose(conn));
   const ch: Channel = await openChannel(conn);
   await ch.assertQueue(queue, { durable: false });
@@ -94,7 +85,7 @@ describe('direct reply-to', () => {
     const s = await session(t);
     const requests = s.queueName('rpc-requests');
     await s.ch.assertQueue(requests, { durable: false });
-    const requester = await connect(broker.url);
+    const requester = await connect(brokerUrl());
     const rch = await openChannel(requester);
     await consume(rch, REPLY_TO, { noAck: true });
     rch.sendToQueue(requests, Buffer.from('hello'), { replyTo: REPLY_TO });

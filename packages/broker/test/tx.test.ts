@@ -1,21 +1,13 @@
 // Transactions (tx class): publishes and acks on a transactional channel take effect at tx.commit
 // and are discarded by tx.rollback; a new transaction starts right after each commit/rollback.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBroker, type TestBroker } from './helpers/broker.js';
+import { useFileBroker } from './helpers/file-broker.js';
 import { Session, expectChannelError, getAll, getOne, queueCounts, safeClose, waitForReady } from './helpers/amqp.js';
 import { txCommit, txRollback, txSelect } from './helpers/tx.js';
 import type { Message } from 'amqplib';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await withBroker();
-});
-after(async () => {
-  await broker.close();
-});
-
-const session = (t: TestContext): Promise<Session> => Session.forTest(t, broker.url);
+const { session } = useFileBroker();
 
 describe('transactional publishing', () => {
   test('publishes are invisible until commit', async (t) => {

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import { AccessControl } from './auth/access-control.js';
 import { applyAuthDefinitions, createAccessControl, parseDefinitions, type Definitions, type JsonValue } from './auth/definitions.js';
 import { DirectReplyToRegistry } from './channel/direct-reply-to.js';
-import { Connection, type ConnectionHost, type ConnectionLimits } from './connection/connection.js';
+import { Connection, type ConnectionHost, type ConnectionLimits, type ConnectionStream } from './connection/connection.js';
 import { FlushScheduler } from './connection/flush-scheduler.js';
 import { Exchange } from './exchange/exchange.js';
 import { VirtualHost } from './vhost/vhost.js';
@@ -59,7 +59,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   private persister: DefinitionsPersister | undefined;
   private lock: DataDirLock | undefined;
   private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<ConnectionStream>();
   port = 0;
 
   constructor(private readonly opts: BrokerOptions = {}) {
@@ -175,6 +175,14 @@ export class WarrenBroker implements Broker, ConnectionHost {
   }
 
   private accept(socket: Socket): void {
+    this.attachStream(socket);
+  }
+
+  /**
+   * Serves one AMQP connection over any duplex byte stream: accepted sockets, and in-process
+   * streams for embedded use (the client's memory:// transport) with no listener at all.
+   */
+  attachStream(socket: ConnectionStream): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(socket, this);
@@ -204,6 +212,13 @@ export class WarrenBroker implements Broker, ConnectionHost {
 
 function toTable(o: Record<string, JsonValue> | undefined): FieldTable {
   return (o ?? {}) as FieldTable;
+}
+
+/** Opens a broker that listens on no port: connections arrive through attachStream (memory://). */
+export async function startEmbeddedBroker(opts: Omit<BrokerOptions, 'port' | 'host'> = {}): Promise<WarrenBroker> {
+  const broker = new WarrenBroker(opts);
+  await broker.open();
+  return broker;
 }
 
 /** Starts a broker and resolves once it accepts connections. */

@@ -1,6 +1,7 @@
-export { startBroker, WarrenBroker, type Broker, type BrokerOptions } from './broker.js';
+export { startBroker, startEmbeddedBroker, WarrenBroker, type Broker, type BrokerOptions } from './broker.js';
 export * from './auth/index.js';
 export { VirtualHost } from './vhost/vhost.js';
 export { Queue } from './queue/queue.js';
 export { Exchange } from './exchange/exchange.js';
 export { PRODUCT, VERSION } from './connection/server-properties.js';
+export type { ConnectionStream } from './connection/connection.js';

@@ -1,4 +1,7 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What a connection needs of its transport: a TCP or TLS socket, or an in-process stream (memory://). */
+export type ConnectionStream = Duplex & { remoteAddress?: string; remotePort?: number; setNoDelay?(noDelay?: boolean): unknown };
 import { decodeMethod, encodeMethod, FrameReader, FrameWriter, ProtocolError, type FieldTable, type FrameSink, type Method } from '@warren/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.js';
@@ -110,13 +113,13 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   readonly remoteAddress: string;
   readonly remotePort: number;
 
-  constructor(private readonly socket: Socket, private readonly host: ConnectionHost) {
+  constructor(private readonly socket: ConnectionStream, private readonly host: ConnectionHost) {
     this.frameMax = host.limits.frameMax;
     this.channelMax = host.limits.channelMax;
     this.reader = new FrameReader(this, host.limits.frameMax);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => { /* 'close' follows and cleans up */ });

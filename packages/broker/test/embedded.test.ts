@@ -5,15 +5,14 @@ import { startEmbeddedBroker } from '../src/index.js';
 
 /** Two cross-wired in-process streams: what one writes, the other reads. */
 function streamPair(): [Duplex, Duplex] {
-  let a!: Duplex, b!: Duplex;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex) => new Duplex({
     read() { /* data is pushed by the peer's write */ },
     write(chunk: Buffer, _enc, cb) { peer().push(chunk); cb(); },
     final(cb) { peer().push(null); cb(); },
   });
-  a = make(() => b);
-  b = make(() => a);
-  return [a, b];
+  ends.push(make(() => ends[1]!), make(() => ends[0]!));
+  return [ends[0]!, ends[1]!];
 }
 
 test('an embedded broker serves AMQP over an in-process stream, with no listener', async () => {

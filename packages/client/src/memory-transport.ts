@@ -32,8 +32,7 @@ export async function closeMemoryBroker(name = 'default'): Promise<void> {
 
 /** Two cross-wired in-process streams: what one end writes, the other end reads. */
 function streamPair(): [Duplex, Duplex] {
-  let a: Duplex | undefined;
-  let b: Duplex | undefined;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex): Duplex => new Duplex({
     read() { /* the peer pushes */ },
     write(chunk: Buffer, _enc, cb) {
@@ -52,9 +51,8 @@ function streamPair(): [Duplex, Duplex] {
       cb(err);
     },
   });
-  a = make(() => b!);
-  b = make(() => a!);
-  return [a, b];
+  ends.push(make(() => ends[1]!), make(() => ends[0]!));
+  return [ends[0]!, ends[1]!];
 }
 
 export async function memoryStream(name: string): Promise<Duplex> {

@@ -42,16 +42,28 @@ export class SimpleQueue<T = unknown> {
 
   /**
    * The next message. `timeout` (ms): how long to wait for one (default: wait until one comes;
-   * 0: do not wait). Rejects with TimeoutError when none came.
+   * 0: do not wait). Rejects with TimeoutError when none came. `decode: false` gives the body
+   * as received (a Buffer). A body that cannot be decoded is rejected (requeue false: the queue's
+   * dead-letter exchange gets it, if any) and get() rejects with DecodeError.
    */
-  async get(opts: { timeout?: number; noAck?: boolean } = {}): Promise<Message<T>> {
+  async get(opts: { timeout?: number; noAck?: boolean; decode?: boolean } = {}): Promise<Message<T>> {
     await this.conn.ensureDeclared(this.queue);
     const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout;
     let wait = POLL_MIN_MS;
     for (;;) {
       const ch = await this.channel.get();
       const d = await ch.get(this.queue.name, opts.noAck ?? false);
-      if (d !== undefined) return new Message<T>(d, this.conn.serializers.decode(d.body, d.properties) as T, opts.noAck ?? false);
+      if (d !== undefined) {
+        if (opts.decode === false) return new Message<T>(d, d.body as T, opts.noAck ?? false);
+        let body: T;
+        try {
+          body = this.conn.serializers.decode(d.body, d.properties) as T;
+        } catch (e) {
+          if (opts.noAck !== true) ch.send({ name: 'basic.reject', deliveryTag: d.deliveryTag, requeue: false });
+          throw e;
+        }
+        return new Message<T>(d, body, opts.noAck ?? false);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new TimeoutError(`queue "${this.queue.name}" is empty`);
       await sleep(Math.min(wait, left));

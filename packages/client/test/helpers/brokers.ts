@@ -182,7 +182,7 @@ async function sharedRabbitNode(): Promise<NodeInfo> {
       out = execFileSync('bash', [join(repoRoot, 'scripts/start-rabbitmq.sh'), dir, String(port), String(dist)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       const err = e as { stderr?: string; message: string };
-      throw new Error(`RabbitMQ could not be started for the client tests: ${err.stderr ?? err.message}`);
+      throw new Error(`RabbitMQ could not be started for the client tests: ${err.stderr ?? err.message}`, { cause: e });
     }
     const info: NodeInfo = { pid: Number(out.trim()), port, node: `warren${port}@localhost`, home: join(dir, 'home') };
     writeFileSync(infoFile, JSON.stringify(info));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  connect, Exchange, Queue, ConnectionLostError, PublishUnconfirmedError, type Connection,
+  connect, Exchange, Queue, ConnectionLostError, PublishUnconfirmedError,
 } from '../src/index.js';
 import type { RawDelivery } from '../src/wire/wire-channel.js';
 import { forEachBroker, uniqueName, until } from './helpers/brokers.js';

@@ -58,6 +58,8 @@ function streamPair(): [Duplex, Duplex] {
 export async function memoryStream(name: string): Promise<Duplex> {
   const broker = await memoryBroker(name);
   const [client, server] = streamPair();
+  // In-process is as local as it gets: loopback-only users (guest) may connect, as over 127.0.0.1.
+  Object.assign(server, { remoteAddress: '127.0.0.1', remotePort: 0 });
   broker.attachStream(server);
   return client;
 }

@@ -154,7 +154,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Channe
       frameMax: addr.frameMax ?? o.frameMax ?? 131072,
       channelMax: addr.channelMax ?? o.channelMax ?? 2047,
       clientProperties: this.clientProperties(),
-    }, this);
+    }, this, addr.protocol === 'memory');
     await wire.open(timeout);
     if (this.closing) {
       await wire.close();

@@ -30,31 +30,58 @@ export async function closeMemoryBroker(name = 'default'): Promise<void> {
   await (await b).close();
 }
 
-/** Two cross-wired in-process streams: what one end writes, the other end reads. */
-function streamPair(): [Duplex, Duplex] {
-  const ends: Duplex[] = [];
-  const make = (peer: () => Duplex): Duplex => new Duplex({
-    read() { /* the peer pushes */ },
-    write(chunk: Buffer, _enc, cb) {
-      // A copy: writers (the broker, this client) reuse their output buffer once the write
-      // callback has run, while the bytes may still wait in the peer's read buffer.
-      peer().push(Buffer.from(chunk));
+/** A Duplex whose write callback can wait until the peer has taken the bytes. */
+class PipeEnd extends Duplex {
+  peer: PipeEnd | undefined;
+  /** The write callback held back until this end's reader has consumed what the peer pushed. */
+  heldCallback: ((err?: Error | null) => void) | undefined;
+
+  override _read(): void {
+    const cb = this.heldCallback;
+    if (cb !== undefined) {
+      this.heldCallback = undefined;
       cb();
-    },
-    final(cb) {
-      peer().push(null);
-      cb();
-    },
-    destroy(err, cb) {
-      const p = peer();
-      if (!p.destroyed) p.destroy();
-      cb(err);
-    },
-  });
-  ends.push(make(() => ends[1]!), make(() => ends[0]!));
-  return [ends[0]!, ends[1]!];
+    }
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    // No copy: the chunk is handed over as it is. The callback (after which a writer may reuse
+    // its buffer) runs only once the peer's reader has consumed the chunk.
+    const p = this.peer!;
+    p.push(chunk);
+    if (p.readableLength === 0) cb();
+    else p.heldCallback = cb;
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.peer!.push(null);
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const p = this.peer!;
+    const held = p.heldCallback;
+    p.heldCallback = undefined;
+    held?.();
+    if (!p.destroyed) p.destroy();
+    cb(err);
+  }
 }
 
+/** Two cross-wired in-process streams: what one end writes, the other end reads. */
+function streamPair(): [PipeEnd, PipeEnd] {
+  const a = new PipeEnd();
+  const b = new PipeEnd();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+/**
+ * A client stream to the in-process broker. The broker keeps message bodies as slices of the
+ * bytes it reads, so the client must not reuse an output buffer it has written to this stream
+ * (WireConnection is told so by `ownsWrittenBuffers`).
+ */
 export async function memoryStream(name: string): Promise<Duplex> {
   const broker = await memoryBroker(name);
   const [client, server] = streamPair();

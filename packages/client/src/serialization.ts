@@ -124,9 +124,14 @@ export class SerializerRegistry {
    */
   decode(body: Buffer, props: BasicProperties): unknown {
     let bytes = body;
-    const enc = (props.contentEncoding ?? '').toLowerCase();
-    const kombu = props.headers?.['compression'];
-    const compression = typeof kombu === 'string' ? (KOMBU_COMPRESSION[kombu] ?? kombu) : CHARSET_ENCODINGS.has(enc) ? undefined : enc;
+    const enc = props.contentEncoding;
+    const kombu = props.headers === undefined ? undefined : props.headers['compression'];
+    let compression: string | undefined;
+    if (typeof kombu === 'string') compression = KOMBU_COMPRESSION[kombu] ?? kombu;
+    else if (enc !== undefined && !CHARSET_ENCODINGS.has(enc)) {
+      const lower = enc.toLowerCase();
+      if (!CHARSET_ENCODINGS.has(lower)) compression = lower;
+    }
     if (compression !== undefined) {
       const c = this.compressors.get(compression);
       if (c === undefined) throw new DecodeError(`cannot decode body: unknown content encoding "${compression}"`);
@@ -138,7 +143,8 @@ export class SerializerRegistry {
     }
     const type = props.contentType;
     if (type === undefined || type === '') return bytes;
-    const s = this.byType.get(type.split(';')[0]!.trim().toLowerCase());
+    // exact content type first (the common case), then without parameters and case-folded
+    const s = this.byType.get(type) ?? this.byType.get(type.split(';')[0]!.trim().toLowerCase());
     if (s === undefined) throw new DecodeError(`cannot decode body: unknown content type "${type}"`);
     try {
       return s.decode(bytes);

@@ -45,6 +45,7 @@ interface PendingReply {
 }
 
 const EMPTY = Buffer.alloc(0);
+
 const CONTENT_NONE = 0;
 const CONTENT_DELIVER = 1;
 const CONTENT_RETURN = 2;

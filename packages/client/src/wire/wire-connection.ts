@@ -62,6 +62,8 @@ export class WireConnection implements FrameSink {
     private readonly stream: Duplex,
     private readonly opts: WireOptions,
     private readonly listener: WireListener,
+    /** True when the reader may keep references to written bytes (memory://): buffers are not reused. */
+    private readonly handsOverBuffers = false,
   ) {
     this.reader = new FrameReader(this, 0);
     this.flush = this.flush.bind(this);
@@ -226,7 +228,8 @@ export class WireConnection implements FrameSink {
 
   private onWritten(): void {
     const w = this.writing.shift();
-    if (w !== undefined) {
+    // An in-process broker keeps slices of what it read: never write into those bytes again.
+    if (w !== undefined && !this.handsOverBuffers) {
       w.reset();
       this.spare = w;
     }

@@ -135,7 +135,8 @@ export class WireConnection implements FrameSink {
       case 'connection.tune': {
         this.channelMax = negotiate(this.opts.channelMax, m.channelMax) || 2047;
         this.frameMax = negotiate(this.opts.frameMax, m.frameMax) || 131072;
-        this.heartbeat = negotiate(this.opts.heartbeat, m.heartbeat);
+        // 0 from the client means no heartbeats at all (RabbitMQ takes the client's tune-ok value).
+        this.heartbeat = this.opts.heartbeat === 0 ? 0 : negotiate(this.opts.heartbeat, m.heartbeat);
         this.reader.maxFrameSize = this.frameMax;
         this.sendMethod(0, { name: 'connection.tune-ok', channelMax: this.channelMax, frameMax: this.frameMax, heartbeat: this.heartbeat });
         this.sendMethod(0, { name: 'connection.open', virtualHost: this.opts.vhost });

@@ -1,4 +1,4 @@
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { BrokerAddress } from './url.js';
@@ -9,7 +9,8 @@ export async function openTransport(addr: BrokerAddress, tls: TlsOptions | undef
   if (addr.protocol === 'memory') return memoryStream(addr.host);
   return new Promise<Duplex>((resolve, reject) => {
     const sock = addr.protocol === 'amqps'
-      ? tlsConnect({ host: addr.host, port: addr.port, servername: addr.host, ...tls })
+      ? // SNI carries host names only (RFC 6066), never IP addresses
+      tlsConnect({ host: addr.host, port: addr.port, ...(isIP(addr.host) === 0 ? { servername: addr.host } : {}), ...tls })
       : netConnect({ host: addr.host, port: addr.port, noDelay: true });
     const connectedEvent = addr.protocol === 'amqps' ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => {

@@ -120,45 +120,81 @@ export class Consumer<T = unknown> extends EventEmitter<ConsumerEvents> implemen
   onDelivery(d: RawDelivery): void {
     if (this.running < this.concurrency) {
       this.running++;
-      void this.process(d);
+      this.drive(d);
     } else {
       this.backlog.push(d);
     }
   }
 
   onServerCancel(): void {
+    // The queue is gone (or similar): do not re-consume on this channel again.
     this.active = false;
+    this.conn.removeDrainable(this);
+    void this.conn.releaseChannel(this.channel);
     this.emit('cancelled');
   }
 
-  private async process(first: RawDelivery): Promise<void> {
-    let d: RawDelivery | undefined = first;
+  /**
+   * Handles deliveries one after the other: synchronously while handlers return plain values,
+   * continuing from `next` when a handler returns a promise.
+   */
+  private drive(first: RawDelivery | undefined): void {
+    let d = first;
     while (d !== undefined) {
       // A delivery from a channel that has gone will come again (redelivered) on the new one.
-      if (this.noAck || d.channel.state === 'open') await this.handle(d);
+      if (this.noAck || d.channel.state === 'open') {
+        const pending = this.handle(d);
+        if (pending !== undefined) {
+          pending.then(this.next, this.next);
+          return;
+        }
+      }
       d = this.backlog.shift();
     }
     this.running--;
   }
 
-  private async handle(d: RawDelivery): Promise<void> {
+  private readonly next = (): void => {
+    this.drive(this.backlog.shift());
+  };
+
+  /** Decodes and runs the handler; returns a promise only when something is still to be awaited. */
+  private handle(d: RawDelivery): Promise<void> | undefined {
     let body: T;
     try {
       body = this.conn.serializers.decode(d.body, d.properties) as T;
     } catch (e) {
-      if (!this.noAck) await this.deadLetter(d, e as Error);
       this.emit('handlerError', e as Error, undefined);
-      return;
+      return this.noAck ? undefined : this.deadLetter(d, e as Error);
     }
     const msg = new Message<T>(d, body, this.noAck);
+    let result: unknown;
     try {
-      await this.handler(body, msg);
-      if (!msg.settled) msg.ack();
+      result = this.handler(body, msg);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, msg as Message<unknown>);
-      if (!msg.settled && !this.noAck) await this.failed(d, err);
+      return this.handlerFailed(d, msg, e);
     }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      return this.settleAsync(result as PromiseLike<unknown>, d, msg);
+    }
+    if (!msg.settled) msg.ack();
+    return undefined;
+  }
+
+  private async settleAsync(result: PromiseLike<unknown>, d: RawDelivery, msg: Message<T>): Promise<void> {
+    try {
+      await result;
+    } catch (e) {
+      return this.handlerFailed(d, msg, e);
+    }
+    if (!msg.settled) msg.ack();
+  }
+
+  private handlerFailed(d: RawDelivery, msg: Message<T>, e: unknown): Promise<void> | undefined {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, msg as Message<unknown>);
+    if (msg.settled || this.noAck) return undefined;
+    return this.failed(d, err);
   }
 
   /** The handler failed: retry (requeue at the tail or via a delay queue) or dead-letter. */

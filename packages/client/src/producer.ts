@@ -161,11 +161,7 @@ export class Producer<T = unknown> implements Drainable {
 
   private send(ch: WireChannel, req: PublishRequest): void {
     this.inFlight++;
-    ch.publish(req.exchange, req.routingKey, req.mandatory, req.props, req.body, this.confirm ? req : undefined);
-    if (!this.confirm) {
-      this.inFlight--;
-      req.resolve();
-    }
+    ch.publish(req.exchange, req.routingKey, req.mandatory, req.props, req.body, req);
   }
 
   /** Called by a request when its confirm (or failure) arrives. */
@@ -217,6 +213,7 @@ export class Producer<T = unknown> implements Drainable {
   }
 
   private channelLost(ch: WireChannel, err: Error): void {
+    if (!this.confirm) return; // unwritten publishes were settled by the connection
     const tickets = ch.takeUnconfirmed() as PublishRequest[];
     this.inFlight -= tickets.length;
     const retry = this.opts.republishUnconfirmed === true && err instanceof ConnectionLostError && this.closedError === undefined;

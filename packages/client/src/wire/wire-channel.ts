@@ -154,7 +154,8 @@ export class WireChannel {
 
   /**
    * Encodes a basic.publish with its content header and body frames. In confirm mode the ticket is
-   * settled when the broker confirms; returns the publish sequence number (0 without confirms).
+   * settled when the broker confirms, otherwise once the bytes are written (after 'drain' when the
+   * stream is full); returns the publish sequence number (0 without confirms).
    */
   publish(exchange: string, routingKey: string, mandatory: boolean, props: BasicProperties, body: Buffer, ticket: PublishTicket | undefined): number {
     const w = this.wire.writer;
@@ -173,7 +174,10 @@ export class WireChannel {
       w.endFrame(bf);
     }
     this.wire.scheduleFlush();
-    if (!this.confirmMode) return 0;
+    if (!this.confirmMode) {
+      if (ticket !== undefined) this.wire.settleAfterWrite(ticket);
+      return 0;
+    }
     const seq = this.nextSeq++;
     if (ticket !== undefined) this.unconfirmed.set(seq, ticket);
     return seq;

@@ -9,7 +9,7 @@ import {
   type Method,
 } from '@warren/protocol';
 import { ConnectionLostError, ConnectionRefusedError } from '../errors.js';
-import { WireChannel } from './wire-channel.js';
+import { WireChannel, type PublishTicket } from './wire-channel.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 /** Output above this is written at once instead of waiting for the end of the event-loop turn. */
@@ -44,6 +44,9 @@ export class WireConnection implements FrameSink {
   private spare: FrameWriter | undefined;
   private readonly writing: FrameWriter[] = [];
   private flushScheduled = false;
+  /** Publishes without confirms, settled once their bytes are handed to the stream (after 'drain' when it is full). */
+  private afterWrite: PublishTicket[] = [];
+  private drainWaiters: PublishTicket[] = [];
   private readonly channels = new Map<number, WireChannel>();
   private nextChannelId = 1;
   private handshake: { resolve(): void; reject(e: Error): void } | undefined;
@@ -72,6 +75,7 @@ export class WireConnection implements FrameSink {
     stream.on('error', (e: Error) => this.teardown(new ConnectionLostError(`connection error: ${e.message}`)));
     stream.on('close', () => this.teardown(new ConnectionLostError('connection closed by the peer')));
     stream.on('end', () => this.teardown(new ConnectionLostError('connection closed by the peer')));
+    stream.on('drain', () => this.onDrain());
   }
 
   /** Sends the protocol header and completes the handshake (start, tune, open). */
@@ -224,7 +228,28 @@ export class WireConnection implements FrameSink {
     this.out = this.spare ?? new FrameWriter(64 * 1024);
     this.spare = undefined;
     this.lastSend = Date.now();
-    this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
+    const roomLeft = this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
+    if (this.afterWrite.length > 0) {
+      const written = this.afterWrite;
+      this.afterWrite = [];
+      if (roomLeft && this.drainWaiters.length === 0) {
+        for (const t of written) t.settle(undefined);
+      } else {
+        // Backpressure: the stream is full, the publisher waits for 'drain'.
+        for (const t of written) this.drainWaiters.push(t);
+      }
+    }
+  }
+
+  /** Settles `t` once what is buffered now has been written (publishing without confirms). */
+  settleAfterWrite(t: PublishTicket): void {
+    this.afterWrite.push(t);
+  }
+
+  private onDrain(): void {
+    const waiting = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const t of waiting) t.settle(undefined);
   }
 
   private onWritten(): void {
@@ -296,6 +321,10 @@ export class WireConnection implements FrameSink {
       this.handshake = undefined;
       this.stream.destroy();
     }
+    const unwritten = [...this.afterWrite, ...this.drainWaiters];
+    this.afterWrite = [];
+    this.drainWaiters = [];
+    for (const t of unwritten) t.settle(err);
     for (const ch of [...this.channels.values()]) ch.connectionLost(err);
     this.channels.clear();
     this.listener.onWireClosed(this, err);

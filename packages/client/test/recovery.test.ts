@@ -104,6 +104,35 @@ forEachBroker((broker) => {
     }
   });
 
+  test('blocked / unblocked events follow the broker memory alarm; a publish made while blocked is confirmed after', async () => {
+    const conn = await connect(broker().url, fast);
+    const q = new Queue(uniqueName('blocked'), { durable: false });
+    try {
+      await conn.declare(q);
+      await conn.publish('before the alarm', { routingKey: q.name }); // a publishing connection
+      const events: string[] = [];
+      conn.on('blocked', (reason) => events.push(`blocked: ${reason}`));
+      conn.on('unblocked', () => events.push('unblocked'));
+      await broker().setMemoryAlarm(true);
+      let confirmed = false;
+      const publish = conn.publish('while blocked', { routingKey: q.name }).then(() => { confirmed = true; });
+      await until(() => events.length === 1, 15_000, 'connection.blocked');
+      assert.match(events[0]!, /^blocked: .*memory/i);
+      assert.equal(conn.blocked, true);
+      assert.equal(confirmed, false);
+      await broker().setMemoryAlarm(false);
+      await publish;
+      await until(() => events.length === 2, 15_000, 'connection.unblocked');
+      assert.equal(events[1], 'unblocked');
+      assert.equal(conn.blocked, false);
+      assert.equal((await conn.inspectQueue(q)).messageCount, 2);
+    } finally {
+      await broker().setMemoryAlarm(false);
+      await conn.deleteQueue(q).catch(() => 0);
+      await conn.close();
+    }
+  });
+
   test('a list of URLs fails over to the first broker that answers', async () => {
     const dead = 'amqp://guest:guest@127.0.0.1:1/';
     const conn = await connect([dead, broker().url], { ...fast, connectionTimeout: 2000 });

@@ -20,6 +20,8 @@ export interface BrokerTarget {
   forceCloseConnections(): Promise<void>;
   /** Stops and starts the broker on the same port; durable queues and persistent messages survive. */
   restart(): Promise<void>;
+  /** Raises (or clears) the broker's memory alarm: publishing connections get blocked. */
+  setMemoryAlarm(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ const repoRoot = resolve(here, '../../../..');
 
 interface WarrenBrokerLike {
   port: number;
+  alarms: { memoryLimit: number; memoryAlarm: boolean; setMemoryLimitBytes(bytes: number): void };
   connections: Set<{ forceClose(reason: string): void }>;
   close(reason?: string): Promise<void>;
 }
@@ -44,6 +47,7 @@ export async function startWarren(): Promise<BrokerTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-client-test-'));
   let broker = await startWarrenOn(0, dataDir);
   const port = broker.port;
+  const normalMemoryLimit = broker.alarms.memoryLimit;
   return {
     name: 'warren',
     url: `amqp://guest:guest@127.0.0.1:${port}/`,
@@ -63,6 +67,11 @@ export async function startWarren(): Promise<BrokerTarget> {
           await new Promise((r) => setTimeout(r, 100));
         }
       }
+    },
+    async setMemoryAlarm(on) {
+      broker.alarms.setMemoryLimitBytes(on ? 1 : normalMemoryLimit);
+      // the alarm check is asynchronous (it also reads the disk's free space)
+      await until(() => broker.alarms.memoryAlarm === on, 10_000, `memory alarm ${on ? 'on' : 'off'}`);
     },
     async close() {
       await broker.close();
@@ -234,6 +243,9 @@ export async function startRabbit(): Promise<BrokerTarget> {
     async restart() {
       await rabbitmqctl(info, ['stop_app']);
       await rabbitmqctl(info, ['start_app']);
+    },
+    async setMemoryAlarm(on) {
+      await rabbitmqctl(info, ['set_vm_memory_high_watermark', on ? '0.0000001' : '0.4']);
     },
     async close() { /* shared node: the watchdog stops it after the last test process */ },
   };

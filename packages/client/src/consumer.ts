@@ -235,7 +235,7 @@ export class Consumer<T = unknown> extends EventEmitter<ConsumerEvents> implemen
   private async deadLetter(d: RawDelivery, err: Error): Promise<void> {
     const dl = this.opts.deadLetter;
     if (dl === false) {
-      d.channel.send({ name: 'basic.reject', deliveryTag: d.deliveryTag, requeue: false });
+      d.channel.reject(d.deliveryTag, false);
       return;
     }
     const qargs = typeof this.queue === 'string' ? {} : this.queue.arguments;

@@ -83,6 +83,6 @@ export class Message<T = unknown> {
   reject(requeue = false): void {
     if (this.settled) return;
     this.settled = true;
-    this.delivery.channel.send({ name: 'basic.reject', deliveryTag: this.delivery.deliveryTag, requeue });
+    this.delivery.channel.reject(this.delivery.deliveryTag, requeue);
   }
 }

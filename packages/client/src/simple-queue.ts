@@ -59,7 +59,7 @@ export class SimpleQueue<T = unknown> {
         try {
           body = this.conn.serializers.decode(d.body, d.properties) as T;
         } catch (e) {
-          if (opts.noAck !== true) ch.send({ name: 'basic.reject', deliveryTag: d.deliveryTag, requeue: false });
+          if (opts.noAck !== true) ch.reject(d.deliveryTag, false);
           throw e;
         }
         return new Message<T>(d, body, opts.noAck ?? false);

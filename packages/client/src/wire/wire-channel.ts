@@ -79,9 +79,14 @@ export class WireChannel {
   private cBody: Buffer = EMPTY;
   private cBodySize = 0;
   private cBodyPos = 0;
+  // Delivery acknowledgements: every tag up to settledUpTo is settled; tags settled out of order
+  // above it wait in settledAhead; ackDue is the tag of the coalesced ack still to be written.
+  private settledUpTo = 0;
+  private readonly settledAhead = new Set<number>();
+  private ackDue = 0;
   // Publisher confirms.
   private nextSeq = 1;
-  private settledUpTo = 0;
+  private confirmedUpTo = 0;
   private readonly unconfirmed = new Map<number, PublishTicket>();
   private readonly returned: PublishReturnedError[] = [];
 
@@ -123,8 +128,49 @@ export class WireChannel {
     this.wire.sendMethod(this.id, m);
   }
 
+  /**
+   * Acknowledges a delivery. Acks of consecutive tags are coalesced: one basic.ack with
+   * multiple=true goes out when the connection flushes. An ack out of order is sent at once.
+   */
   ack(deliveryTag: number, multiple: boolean): void {
     if (this.state === 'closed') return;
+    if (!multiple && deliveryTag === this.settledUpTo + 1) {
+      this.settledUpTo = deliveryTag;
+      this.advanceSettled();
+      if (this.ackDue === 0) this.wire.ackPending(this);
+      this.ackDue = this.settledUpTo;
+      return;
+    }
+    this.writeAck(deliveryTag, multiple);
+    if (multiple) {
+      if (deliveryTag > this.settledUpTo) this.settledUpTo = deliveryTag;
+      for (const t of this.settledAhead) if (t <= deliveryTag) this.settledAhead.delete(t);
+      this.advanceSettled();
+    } else {
+      this.settledAhead.add(deliveryTag);
+    }
+  }
+
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
+    if (this.state === 'closed') return;
+    this.send({ name: 'basic.nack', deliveryTag, multiple, requeue });
+    if (!multiple) this.markSettled(deliveryTag);
+  }
+
+  reject(deliveryTag: number, requeue: boolean): void {
+    if (this.state === 'closed') return;
+    this.send({ name: 'basic.reject', deliveryTag, requeue });
+    this.markSettled(deliveryTag);
+  }
+
+  /** Writes the coalesced ack (called by the connection just before it flushes). */
+  writePendingAck(): void {
+    const tag = this.ackDue;
+    this.ackDue = 0;
+    if (tag > 0 && this.state !== 'closed') this.writeAck(tag, true);
+  }
+
+  private writeAck(deliveryTag: number, multiple: boolean): void {
     const w = this.wire.writer;
     const f = w.beginFrame(1, this.id);
     w.u32(0x003c0050);
@@ -134,8 +180,18 @@ export class WireChannel {
     this.wire.scheduleFlush();
   }
 
-  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    this.send({ name: 'basic.nack', deliveryTag, multiple, requeue });
+  /** A delivery settled by nack/reject: the coalescing pointer may move past it (no ack is sent for it). */
+  private markSettled(tag: number): void {
+    if (tag === this.settledUpTo + 1) {
+      this.settledUpTo = tag;
+      this.advanceSettled();
+    } else if (tag > this.settledUpTo) {
+      this.settledAhead.add(tag);
+    }
+  }
+
+  private advanceSettled(): void {
+    while (this.settledAhead.size > 0 && this.settledAhead.delete(this.settledUpTo + 1)) this.settledUpTo++;
   }
 
   async confirmSelect(): Promise<void> {
@@ -339,14 +395,14 @@ export class WireChannel {
       t.settle(own);
     }
     if (!multiple) return;
-    for (let s = this.settledUpTo + 1; s < tag; s++) {
+    for (let s = this.confirmedUpTo + 1; s < tag; s++) {
       const ticket = this.unconfirmed.get(s);
       if (ticket !== undefined) {
         this.unconfirmed.delete(s);
         ticket.settle(err);
       }
     }
-    if (tag > this.settledUpTo) this.settledUpTo = tag;
+    if (tag > this.confirmedUpTo) this.confirmedUpTo = tag;
   }
 
   private resolveReply(v: Method | RawDelivery | undefined): void {

@@ -41,7 +41,10 @@ export interface WireListener {
 export class WireConnection implements FrameSink {
   private readonly reader: FrameReader;
   private out = new FrameWriter(64 * 1024);
-  private spare: FrameWriter | undefined;
+  /** Output buffers whose writes completed, ready for reuse (a few, as writes may overlap). */
+  private readonly spares: FrameWriter[] = [];
+  /** Channels with a coalesced delivery ack to write before the next flush. */
+  private ackChannels: WireChannel[] = [];
   private readonly writing: FrameWriter[] = [];
   private flushScheduled = false;
   /** Publishes without confirms, settled once their bytes are handed to the stream (after 'drain' when it is full). */
@@ -218,6 +221,11 @@ export class WireConnection implements FrameSink {
   /** Writes everything buffered in one stream write; the buffer is reused once the write completes. */
   flush(): void {
     this.flushScheduled = false;
+    if (this.ackChannels.length > 0) {
+      const chans = this.ackChannels;
+      this.ackChannels = [];
+      for (const ch of chans) ch.writePendingAck();
+    }
     const out = this.out;
     if (out.pos === 0) return;
     if (this.closed) {
@@ -225,8 +233,7 @@ export class WireConnection implements FrameSink {
       return;
     }
     this.writing.push(out);
-    this.out = this.spare ?? new FrameWriter(64 * 1024);
-    this.spare = undefined;
+    this.out = this.spares.pop() ?? new FrameWriter(64 * 1024);
     this.lastSend = Date.now();
     const roomLeft = this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
     if (this.afterWrite.length > 0) {
@@ -239,6 +246,12 @@ export class WireConnection implements FrameSink {
         for (const t of written) this.drainWaiters.push(t);
       }
     }
+  }
+
+  /** Registers a channel whose coalesced ack must be written before the next flush. */
+  ackPending(ch: WireChannel): void {
+    this.ackChannels.push(ch);
+    this.scheduleFlush();
   }
 
   /** Settles `t` once what is buffered now has been written (publishing without confirms). */
@@ -255,9 +268,9 @@ export class WireConnection implements FrameSink {
   private onWritten(): void {
     const w = this.writing.shift();
     // An in-process broker keeps slices of what it read: never write into those bytes again.
-    if (w !== undefined && !this.handsOverBuffers) {
+    if (w !== undefined && !this.handsOverBuffers && this.spares.length < 4) {
       w.reset();
-      this.spare = w;
+      this.spares.push(w);
     }
   }
 

@@ -15,6 +15,8 @@ const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 /** Output above this is written at once instead of waiting for the end of the event-loop turn. */
 const FLUSH_THRESHOLD = 256 * 1024;
 const CLOSE_OK_TIMEOUT_MS = 2000;
+/** Publishes without confirms wait for 'drain' once this much output is queued in the stream. */
+const OUTPUT_HIGH_WATER = 1024 * 1024;
 
 export interface WireOptions {
   username: string;
@@ -235,11 +237,13 @@ export class WireConnection implements FrameSink {
     this.writing.push(out);
     this.out = this.spares.pop() ?? new FrameWriter(64 * 1024);
     this.lastSend = Date.now();
-    const roomLeft = this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
+    this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
     if (this.afterWrite.length > 0) {
       const written = this.afterWrite;
       this.afterWrite = [];
-      if (roomLeft && this.drainWaiters.length === 0) {
+      // The stream's own high-water mark (16 KB) is below one burst of publishes: allow more before
+      // waiting; beyond it write() has returned false, so 'drain' will come.
+      if (this.stream.writableLength < OUTPUT_HIGH_WATER && this.drainWaiters.length === 0) {
         for (const t of written) t.settle(undefined);
       } else {
         // Backpressure: the stream is full, the publisher waits for 'drain'.

@@ -57,12 +57,15 @@ forEachBroker((broker) => {
       const q = new Queue(uniqueName('held'), { durable: true });
       await conn.declare(q);
       await conn.publish(0, { routingKey: q.name });
-      const down = new Promise<void>((r) => conn.once('disconnect', () => r()));
+      // published the moment the connection is known to be down: held, then confirmed after recovery
+      let connectedWhenPublished: boolean | undefined;
+      const held = new Promise<void[]>((resolve, reject) => conn.once('disconnect', () => {
+        connectedWhenPublished = conn.isConnected;
+        Promise.all([1, 2, 3].map((n) => conn.publish(n, { routingKey: q.name }))).then(resolve, reject);
+      }));
       await broker().forceCloseConnections();
-      await down;
-      assert.equal(conn.isConnected, false);
-      // sent while down: held, then confirmed after recovery
-      await Promise.all([1, 2, 3].map((n) => conn.publish(n, { routingKey: q.name })));
+      await held;
+      assert.equal(connectedWhenPublished, false);
       assert.equal((await conn.inspectQueue(q)).messageCount, 4);
 
       let calls = 0;

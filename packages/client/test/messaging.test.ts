@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  connect, Exchange, Queue, ChannelClosedError, PublishReturnedError, type Connection, type Message,
+  connect, Exchange, Queue, ChannelClosedError, ConnectionRefusedError, PublishNackedError, PublishReturnedError,
+  type Connection, type Message,
 } from '../src/index.js';
 import { forEachBroker, uniqueName, until } from './helpers/brokers.js';
 
@@ -236,6 +237,28 @@ forEachBroker((broker) => {
       }
       assert.equal(peak, 4);
       await until(async () => (await conn.inspectQueue(q)).messageCount === 0, 5000, 'all acked');
+      await conn.deleteQueue(q);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('a refused login or an unknown vhost rejects connect() with ConnectionRefusedError', async () => {
+    const u = new URL(broker().url);
+    await assert.rejects(connect(`amqp://guest:wrong@${u.host}/`, { reconnect: false }), (e: unknown) => e instanceof ConnectionRefusedError && e.code === 403 && /ACCESS_REFUSED/.test(e.message));
+    await assert.rejects(connect(`amqp://guest:guest@${u.host}/no-such-vhost`, { reconnect: false }), (e: unknown) => e instanceof ConnectionRefusedError && e.code === 530 && /NOT_ALLOWED/.test(e.message));
+  });
+
+  test('a publish the broker nacks (x-overflow reject-publish) rejects with PublishNackedError; passive queue declare', async () => {
+    const conn = await open();
+    try {
+      const q = new Queue(uniqueName('full'), { durable: false, maxLength: 1, overflow: 'reject-publish' });
+      await conn.declare(q);
+      await conn.publish('fits', { routingKey: q.name });
+      await assert.rejects(conn.publish('overflows', { routingKey: q.name }), PublishNackedError);
+      const same = await conn.declare(new Queue(q.name, { passive: true }));
+      assert.deepEqual(same, { queue: q.name, messageCount: 1, consumerCount: 0 });
+      await assert.rejects(conn.declare(new Queue(uniqueName('absent'), { passive: true })), (e: unknown) => e instanceof ChannelClosedError && e.code === 404);
       await conn.deleteQueue(q);
     } finally {
       await conn.close();

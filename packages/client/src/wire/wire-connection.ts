@@ -206,6 +206,9 @@ export class WireConnection implements FrameSink {
   }
 
   sendMethod(channel: number, m: Method): void {
+    // Acks issued earlier go out first: a channel.close or connection.close after them must not
+    // overtake them (the broker would requeue those messages).
+    if (this.ackChannels.length > 0) this.writeAcks();
     encodeMethod(this.out, channel, m);
     this.scheduleFlush();
   }
@@ -223,11 +226,7 @@ export class WireConnection implements FrameSink {
   /** Writes everything buffered in one stream write; the buffer is reused once the write completes. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.ackChannels.length > 0) {
-      const chans = this.ackChannels;
-      this.ackChannels = [];
-      for (const ch of chans) ch.writePendingAck();
-    }
+    if (this.ackChannels.length > 0) this.writeAcks();
     const out = this.out;
     if (out.pos === 0) return;
     if (this.closed) {
@@ -250,6 +249,12 @@ export class WireConnection implements FrameSink {
         for (const t of written) this.drainWaiters.push(t);
       }
     }
+  }
+
+  private writeAcks(): void {
+    const chans = this.ackChannels;
+    this.ackChannels = [];
+    for (const ch of chans) ch.writePendingAck();
   }
 
   /** Registers a channel whose coalesced ack must be written before the next flush. */

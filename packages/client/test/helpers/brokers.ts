@@ -4,7 +4,7 @@
 // whole test run, shared by the test files through a state file, and stopped by a watchdog shortly
 // after the last test process using it has exited. If RabbitMQ cannot start, the tests fail.
 import { execFile, spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, unlinkSync, statSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -181,6 +181,8 @@ async function sharedRabbitNode(): Promise<NodeInfo> {
   return withLock(async () => {
     const existing = readInfo();
     if (existing !== undefined && alive(existing.pid) && (await accepts(existing.port))) return existing;
+    // No node of ours is running (or it would have been reused): drop the state of earlier runs.
+    for (const old of readdirSync(stateDir)) if (old.startsWith('node-')) rmSync(join(stateDir, old), { recursive: true, force: true });
     const port = await freePort();
     let dist = await freePort();
     while (dist === port) dist = await freePort();

@@ -37,7 +37,6 @@ export class Channel implements ConsumerOwner {
   private consumerPrefetch = 0;
   /** basic.qos global=true: limit over all the channel's consumers. */
   private channelPrefetch = 0;
-  private flowActive = true;
   private confirms: ConfirmTracker | undefined;
   private tx: TxAction[] | undefined;
   private lastQueueName = '';
@@ -70,9 +69,9 @@ export class Channel implements ConsumerOwner {
     }
     switch (m.name) {
       case 'channel.flow':
-        this.flowActive = m.active;
-        this.conn.send(this.id, { name: 'channel.flow-ok', active: m.active });
-        if (m.active) this.redispatch();
+        // As RabbitMQ (since 3.3): a client may not stop deliveries with flow; prefetch does that.
+        if (!m.active) throw connectionError(540, 'NOT_IMPLEMENTED - active=false');
+        this.conn.send(this.id, { name: 'channel.flow-ok', active: true });
         return;
       case 'channel.flow-ok':
         return;
@@ -133,6 +132,8 @@ export class Channel implements ConsumerOwner {
       case 'basic.nack': return this.reject(m.deliveryTag, m.multiple, m.requeue);
       case 'basic.recover':
       case 'basic.recover-async':
+        // As RabbitMQ: redelivering to the same consumer (requeue=false) is not supported.
+        if (!m.requeue) throw connectionError(540, 'NOT_IMPLEMENTED - requeue=false');
         this.requeueAll();
         if (m.name === 'basic.recover') this.conn.send(this.id, { name: 'basic.recover-ok' });
         return;
@@ -260,7 +261,7 @@ export class Channel implements ConsumerOwner {
 
   /** ConsumerOwner: prefetch limits, channel.flow and the connection's output backlog. */
   canDeliver(c: Consumer): boolean {
-    if (!this.flowActive || this.closing || !this.conn.writable()) return false;
+    if (this.closing || !this.conn.writable()) return false;
     if (c.noAck) return true;
     if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
     return this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch;

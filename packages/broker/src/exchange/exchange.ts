@@ -18,6 +18,9 @@ export class Exchange {
   /** How many bindings name this exchange as their destination (exchange-to-exchange). */
   inboundBindings = 0;
   deleted = false;
+  /** Policy in force and the alternate exchange it sets (the argument wins over it). */
+  policyName: string | undefined;
+  policyAlternateExchange: string | undefined;
 
   constructor(
     readonly name: string,
@@ -33,11 +36,11 @@ export class Exchange {
     this.router = createRouter<BindingDestination>(type);
   }
 
-  /** Name of the alternate exchange from the `alternate-exchange` argument. */
+  /** Name of the alternate exchange: the `alternate-exchange` argument, else the policy's. */
   get alternateExchange(): string | undefined {
     const ae = this.args['alternate-exchange'];
     if (typeof ae === 'string') return ae;
     if (Buffer.isBuffer(ae)) return ae.toString('utf8');
-    return undefined;
+    return this.policyAlternateExchange;
   }
 }

@@ -16,6 +16,10 @@ export interface QueueSettings {
   maxPriority?: number;
   singleActiveConsumer: boolean;
   queueType: 'classic' | 'quorum';
+  /** Requeues allowed before a message is dead-lettered with reason delivery_limit; -1 = unlimited. */
+  deliveryLimit?: number;
+  /** Acknowledgement timeout for this queue's consumers (x-consumer-timeout / consumer-timeout). */
+  consumerTimeout?: number;
 }
 
 /** RabbitMQ's names for a value's AMQP type, used in its error texts. */
@@ -89,6 +93,9 @@ export function parseQueueArguments(args: FieldTable, name: string, vhost: strin
     maxPriority: r.int('x-max-priority', 0, 255),
     singleActiveConsumer: r.bool('x-single-active-consumer') ?? false,
     queueType,
+    // -1 lifts the limit (RabbitMQ 4.0: quorum queues otherwise default to 20).
+    deliveryLimit: args['x-delivery-limit'] === -1 ? -1 : r.int('x-delivery-limit', 0),
+    consumerTimeout: r.int('x-consumer-timeout', 0, 0xffffffff),
   };
 }
 
@@ -96,5 +103,5 @@ export function parseQueueArguments(args: FieldTable, name: string, vhost: strin
 export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
   'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-expires', 'x-max-length', 'x-max-length-bytes',
   'x-max-priority', 'x-message-ttl', 'x-overflow', 'x-queue-type', 'x-single-active-consumer',
-  'x-delivery-limit', 'x-queue-mode', 'x-queue-master-locator', 'x-max-in-memory-length',
+  'x-delivery-limit', 'x-consumer-timeout', 'x-queue-mode', 'x-queue-master-locator', 'x-max-in-memory-length',
 ] as const;

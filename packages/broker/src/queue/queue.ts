@@ -68,6 +68,11 @@ export class Queue {
   /** Rebuilds paged-out messages from their stored bytes (batched: out[i] for storeIds[i]). */
   private loadMessages: ((storeIds: readonly number[], out: Message[]) => void) | undefined;
   readonly storeKey: string;
+  /** Effective settings: x-arguments merged with the policy and operator policy in force. */
+  settings: QueueSettings;
+  /** Names of the policy / operator policy in force (for listings). */
+  policyName: string | undefined;
+  operatorPolicyName: string | undefined;
 
   constructor(
     readonly name: string,
@@ -77,12 +82,32 @@ export class Queue {
     readonly exclusiveOwner: number,
     readonly autoDelete: boolean,
     readonly args: FieldTable,
-    readonly settings: QueueSettings,
+    /** Settings from the x-arguments alone (policies are merged into `settings`). */
+    readonly argSettings: QueueSettings,
     private readonly host: QueueHost,
   ) {
-    this.ready = new ReadyList(settings.maxPriority ?? 0);
+    this.settings = argSettings;
+    this.ready = new ReadyList(argSettings.maxPriority ?? 0);
     this.storeKey = `${vhost}\u0000${name}`;
     this.touch();
+  }
+
+  /**
+   * A policy change: new limits apply at once (a lower max-length trims the head with
+   * drop-head, as RabbitMQ does); a new message TTL applies to messages published from now on.
+   */
+  applySettings(s: QueueSettings): void {
+    const before = this.settings;
+    this.settings = s;
+    if (s.expires !== before.expires) this.touch();
+    if (s.overflow === 'drop-head' && (s.maxLength !== undefined || s.maxLengthBytes !== undefined)) {
+      const maxLen = s.maxLength ?? Infinity;
+      const maxBytes = s.maxLengthBytes ?? Infinity;
+      while (this.ready.length > 0 && (this.ready.length > maxLen || this.ready.bytes > maxBytes)) {
+        this.drop(this.takeHead()!, 'maxlen');
+      }
+      this.checkFlow();
+    }
   }
 
   attachStore(store: QueueStore, load: (storeIds: readonly number[], out: Message[]) => void): void {

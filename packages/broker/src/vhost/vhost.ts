@@ -10,6 +10,9 @@ import { Queue, type DeadLetterReason, type QueueHost } from '../queue/queue.js'
 import { describeExchange, describeQueue, generatedName } from '../util/names.js';
 import { checkArgs, checkFlag } from './equivalence.js';
 import { headersBindingArgsError } from '../routing/headers-router.js';
+import { PolicySet, type EffectivePolicy } from '../policy/policy-set.js';
+import type { PolicyInput, PolicyKind, PolicyTarget } from '../policy/policy.js';
+import { queueSettingsWithPolicy } from '../policy/queue-policy.js';
 
 export interface ExchangeDeclaration {
   name: string; type: string; passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
@@ -39,6 +42,8 @@ export class VirtualHost implements QueueHost {
   readonly queues = new Map<string, Queue>();
   private version = 0;
   listener: TopologyListener | undefined;
+  /** Policies and operator policies of this vhost. */
+  readonly policies = new PolicySet();
 
   constructor(readonly name: string) {
     this.addExchange(new Exchange('', name, 'direct', true, false, false, {}, true));
@@ -75,6 +80,7 @@ export class VirtualHost implements QueueHost {
     }
     if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
     const ex = new Exchange(d.name, this.name, d.type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args);
+    this.applyExchangePolicy(ex);
     this.addExchange(ex);
     if (ex.durable) this.listener?.durableChanged();
     return ex;
@@ -135,6 +141,7 @@ export class VirtualHost implements QueueHost {
       throw preconditionFailed(`invalid property '${!d.durable ? 'non-durable' : d.exclusive ? 'exclusive' : 'auto-delete'}' for ${what}`);
     }
     const q = new Queue(name, this.name, d.durable, d.exclusive ? connectionId : 0, d.autoDelete, d.args, settings, this);
+    this.applyQueuePolicy(q);
     this.queues.set(name, q);
     this.version++;
     this.listener?.queueCreated(q);
@@ -193,6 +200,52 @@ export class VirtualHost implements QueueHost {
     for (const q of [...this.queues.values()]) {
       if (q.exclusiveOwner === connectionId) this.removeQueue(q);
     }
+  }
+
+  // ---- policies -----------------------------------------------------------------------
+
+  private static queueTarget(q: Queue): PolicyTarget {
+    return { type: 'queue', queueType: q.argSettings.queueType };
+  }
+
+  private applyQueuePolicy(q: Queue): void {
+    const eff = this.policies.effective(q.name, VirtualHost.queueTarget(q));
+    q.policyName = eff.policy;
+    q.operatorPolicyName = eff.operatorPolicy;
+    q.applySettings(queueSettingsWithPolicy(q.argSettings, q.args, eff.definition));
+  }
+
+  private applyExchangePolicy(ex: Exchange): void {
+    if (ex.isDefault) return;
+    const eff = this.policies.effective(ex.name, { type: 'exchange' });
+    ex.policyName = eff.policy;
+    const ae = eff.definition['alternate-exchange'];
+    ex.policyAlternateExchange = typeof ae === 'string' ? ae : undefined;
+  }
+
+  /** Validates and stores a policy, then applies it to every existing queue and exchange. */
+  setPolicy(kind: PolicyKind, p: PolicyInput): void {
+    this.policies.set(kind, p);
+    this.reapplyPolicies();
+  }
+
+  clearPolicy(kind: PolicyKind, name: string): boolean {
+    if (!this.policies.clear(kind, name)) return false;
+    this.reapplyPolicies();
+    return true;
+  }
+
+  /** The policy, operator policy and merged definition in force for a queue or exchange. */
+  effectivePolicy(name: string, type: 'queue' | 'exchange'): EffectivePolicy {
+    if (type === 'exchange') return this.policies.effective(name, { type: 'exchange' });
+    const q = this.queues.get(name);
+    return this.policies.effective(name, q !== undefined ? VirtualHost.queueTarget(q) : { type: 'queue', queueType: 'classic' });
+  }
+
+  private reapplyPolicies(): void {
+    for (const ex of this.exchanges.values()) this.applyExchangePolicy(ex);
+    for (const q of [...this.queues.values()]) this.applyQueuePolicy(q);
+    this.version++; // alternate exchanges may have changed: cached routes are stale
   }
 
   // ---- bindings -----------------------------------------------------------------------

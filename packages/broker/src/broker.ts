@@ -38,6 +38,8 @@ export interface BrokerOptions {
   memoryHighWatermark?: number;
   /** Memory alarm threshold in bytes (wins over the fraction). */
   memoryLimitBytes?: number;
+  /** Consumer acknowledgement timeout in ms (default 30 minutes, as RabbitMQ); x-consumer-timeout overrides it per queue. */
+  consumerTimeoutMs?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
 }
@@ -99,6 +101,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
 
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
+    if (this.opts.consumerTimeoutMs !== undefined) vh.consumerTimeoutMs = this.opts.consumerTimeoutMs;
     vh.listener = {
       queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load); },
       durableChanged: () => this.persister?.markDirty(),

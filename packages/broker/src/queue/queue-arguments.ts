@@ -81,6 +81,9 @@ export function parseQueueArguments(args: FieldTable, name: string, vhost: strin
   if (dlrk !== undefined && dlx === undefined) {
     throw preconditionFailed(`invalid arg 'x-dead-letter-routing-key' for ${describeQueue(name, vhost)}: {routing_key_but_no_dlx_defined,<<"${dlrk}">>}`);
   }
+  if (r.str('x-queue-type') === 'stream') {
+    throw preconditionFailed(`invalid arg 'x-queue-type' for ${describeQueue(name, vhost)}: stream queues are not supported by this broker (use 'classic' or 'quorum')`);
+  }
   const queueType = r.oneOf('x-queue-type', ['classic', 'quorum'] as const, 'unsupported_queue_type') ?? 'classic';
   return {
     messageTtl: r.int('x-message-ttl', 0, 0xffffffff),

@@ -1,4 +1,5 @@
-import type { FieldTable } from '@warren/protocol';
+import { Typed, type FieldTable } from '@warren/protocol';
+import { withProperties } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
 import type { Consumer } from './consumer.js';
 import { QueueEntry } from './queue-entry.js';
@@ -270,6 +271,7 @@ export class Queue {
 
   private deliverTo(c: Consumer, entry: QueueEntry): void {
     this.deliveredCount++;
+    if (entry.deliveryCount !== 0) this.withDeliveryCount(entry);
     if (c.noAck) this.discard(entry);
     else {
       this.unackedCount++;
@@ -292,6 +294,7 @@ export class Queue {
         continue;
       }
       this.deliveredCount++;
+      if (entry.deliveryCount !== 0) this.withDeliveryCount(entry);
       if (entry.storeId !== 0) {
         this.store!.markDelivered(this.storeKey, entry.storeId);
         this.store!.requestSync();
@@ -301,17 +304,44 @@ export class Queue {
     }
   }
 
-  /** Returns unacknowledged entries to the head of the queue, oldest first. */
-  requeue(entries: QueueEntry[]): void {
+  /**
+   * Returns unacknowledged entries to the head of the queue, oldest first. `failed` marks a
+   * failed delivery attempt (basic.reject with requeue, a channel that closed while holding the
+   * message), which counts towards x-delivery-limit as in RabbitMQ 4.3; past the limit the
+   * message is dead-lettered with reason delivery_limit instead of requeued.
+   */
+  requeue(entries: QueueEntry[], failed = false): void {
     if (this.deleted) return;
+    const limit = this.settings.deliveryLimit ?? -1;
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
+      if (failed) {
+        e.deliveryCount++;
+        if (limit >= 0 && e.deliveryCount > limit) {
+          this.drop(e, 'delivery_limit');
+          continue;
+        }
+      }
       e.redelivered = true;
       this.loadedBytes += e.size;
       this.ready.unshift(e);
       if (e.expiresAt !== 0) this.scheduleExpiry(Date.now());
     }
     this.dispatch();
+  }
+
+  /** A redelivery after failed attempts carries the x-delivery-count header (rare path: rebuilt once). */
+  private withDeliveryCount(entry: QueueEntry): void {
+    const n = entry.deliveryCount;
+    const msg = entry.msg;
+    const props = msg.properties();
+    const current = props.headers?.['x-delivery-count'];
+    if (current instanceof Typed && current.value === n) return;
+    const headers: FieldTable = { ...(props.headers ?? {}), 'x-delivery-count': new Typed('l', n) };
+    const m = withProperties(msg, { ...props, headers });
+    m.storeId = msg.storeId;
+    m.expirationMs = msg.expirationMs;
+    entry.pageIn(m);
   }
 
   /** An unacked delivery was settled (ack, reject, or dropped with its channel). */

@@ -42,6 +42,8 @@ export class VirtualHost implements QueueHost {
   readonly queues = new Map<string, Queue>();
   private version = 0;
   listener: TopologyListener | undefined;
+  /** Consumer acknowledgement timeout when a queue sets none (broker option consumerTimeoutMs). */
+  consumerTimeoutMs = 30 * 60_000;
   /** Policies and operator policies of this vhost. */
   readonly policies = new PolicySet();
 

@@ -102,6 +102,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
     if (this.opts.consumerTimeoutMs !== undefined) vh.consumerTimeoutMs = this.opts.consumerTimeoutMs;
+    if (this.durability !== undefined) vh.delayed.attachStore(this.durability.store);
     vh.listener = {
       queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load); },
       durableChanged: () => this.persister?.markDirty(),
@@ -134,7 +135,10 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined && persister !== undefined) {
       if (saved !== undefined) this.applyDefinitions(saved);
       this.durability = await Durability.open(dataDir, persister, this.logger);
-      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      for (const vh of this.vhosts.values()) {
+        vh.delayed.attachStore(this.durability.store);
+        for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      }
       this.durability.recover(this.vhosts);
       this.persister = persister;
     }
@@ -232,6 +236,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const server = this.server;
     this.server = undefined;
     this.alarms.stop();
+    for (const vh of this.vhosts.values()) vh.delayed.stop();
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const c of this.connections) c.forceClose(reason);
     const deadline = Date.now() + 3000;

@@ -15,6 +15,7 @@ import { writeDeliver, writeGetOk, writeReturn } from './content-frames.js';
 import { PublishAssembler } from './publish-assembler.js';
 import { UnackedLog } from './unacked-log.js';
 import { ConsumerTimeouts } from './consumer-timeouts.js';
+import { delayOf } from '../exchange/delayed-scheduler.js';
 import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
 import type { ChannelConnection } from './channel-connection.js';
 
@@ -498,7 +499,14 @@ export class Channel implements ConsumerOwner {
     const confirmTag = this.confirms?.next() ?? 0;
     let targets: Queue[];
     let delivered = false;
-    if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
+    let stored = false;
+    const delay = ex.delayedType !== undefined ? delayOf(msg) : 0;
+    if (delay > 0) {
+      // x-delayed-message: held now, routed when due (so never returned as unroutable).
+      stored = this.vhost.delayed.hold(msg, delay, ex.durable, Date.now());
+      delivered = true;
+      targets = [];
+    } else if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
       delivered = this.conn.directReplyTo.deliver(msg.routingKey, msg);
       targets = [];
     } else {
@@ -509,7 +517,6 @@ export class Channel implements ConsumerOwner {
       if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
     }
     let rejected = false;
-    let stored = false;
     if (targets.length > 0) {
       const now = Date.now();
       for (let i = 0; i < targets.length; i++) {

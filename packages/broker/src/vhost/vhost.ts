@@ -1,6 +1,7 @@
 import type { FieldTable } from '@warren/protocol';
 import { accessRefused, connectionError, notFound, preconditionFailed, resourceLocked } from '../errors.js';
-import { Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
+import { delayedTypeOf, Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
+import { DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
 import { withProperties } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
 import { deadLetterProperties, isDeadLetterCycle } from '../queue/dead-letter.js';
@@ -37,7 +38,7 @@ let routeEpoch = 0;
  * Routing results are cached per exchange and routing key and invalidated by any
  * topology change (the vhost's version number).
  */
-export class VirtualHost implements QueueHost {
+export class VirtualHost implements QueueHost, DelayedHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private version = 0;
@@ -46,8 +47,11 @@ export class VirtualHost implements QueueHost {
   consumerTimeoutMs = 30 * 60_000;
   /** Policies and operator policies of this vhost. */
   readonly policies = new PolicySet();
+  /** Messages held by this vhost's x-delayed-message exchanges. */
+  readonly delayed: DelayedScheduler;
 
   constructor(readonly name: string) {
+    this.delayed = new DelayedScheduler(name, this);
     this.addExchange(new Exchange('', name, 'direct', true, false, false, {}, true));
     for (const [n, t] of [['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'], ['amq.headers', 'headers'], ['amq.match', 'headers']] as const) {
       this.addExchange(new Exchange(n, name, t, true, false, false, {}));
@@ -81,6 +85,10 @@ export class VirtualHost implements QueueHost {
       return existing;
     }
     if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    if (d.type === 'x-delayed-message' && delayedTypeOf(d.args) === undefined) {
+      // The delayed-message plugin's wording.
+      throw preconditionFailed(`Invalid argument, 'x-delayed-type' must be an existing exchange type`);
+    }
     const ex = new Exchange(d.name, this.name, d.type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args);
     this.applyExchangePolicy(ex);
     this.addExchange(ex);
@@ -109,6 +117,7 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(ex: Exchange): void {
     ex.deleted = true;
+    if (ex.delayedType !== undefined) this.delayed.dropExchange(ex.name);
     this.exchanges.delete(ex.name);
     for (const b of [...ex.router.bindings()]) if (b.target instanceof Exchange) b.target.inboundBindings--;
     // bindings where this exchange is the destination
@@ -361,6 +370,21 @@ export class VirtualHost implements QueueHost {
       if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
     }
     return usedHeaders;
+  }
+
+  // ---- delayed messages ---------------------------------------------------------------
+
+  /** DelayedHost: a held message is due; it is routed now by its exchange's x-delayed-type. */
+  releaseDelayed(msg: Message): void {
+    const ex = this.exchanges.get(msg.exchange);
+    if (ex === undefined || ex.delayedType === undefined) return;
+    let targets = this.route(ex, msg.routingKey, msg);
+    const cc = msg.headers()?.['CC'];
+    if (Array.isArray(cc) && cc.length > 0) {
+      targets = this.routeExtraKeys(ex, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), msg, targets);
+    }
+    const now = Date.now();
+    for (const q of targets) q.enqueue(msg, now);
   }
 
   // ---- dead-lettering -----------------------------------------------------------------

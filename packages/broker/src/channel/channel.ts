@@ -233,7 +233,10 @@ export class Channel implements ConsumerOwner {
     let priority = 0;
     const p = args['x-priority'];
     if (p !== undefined) {
-      if (typeof p !== 'number' || !Number.isInteger(p)) throw preconditionFailed(`invalid arg 'x-priority' for consumer '${tag}': must be an integer`);
+      // RabbitMQ names the queue and the rejected AMQP type.
+      if (typeof p !== 'number' || !Number.isInteger(p)) {
+        throw preconditionFailed(`invalid arg 'x-priority' for ${describeQueue(qname, this.vhost.name)}: {unacceptable_type,${typeof p === 'string' || Buffer.isBuffer(p) ? 'longstr' : typeof p === 'boolean' ? 'bool' : typeof p === 'number' ? 'double' : 'table'}}`);
+      }
       priority = p;
     }
     const c = new Consumer(tag, this, q, noAck, exclusive, this.consumerPrefetch, priority, args);

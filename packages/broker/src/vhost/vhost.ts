@@ -85,6 +85,10 @@ export class VirtualHost implements QueueHost, DelayedHost {
       return existing;
     }
     if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    const ae = d.args['alternate-exchange'];
+    if (ae !== undefined && typeof ae !== 'string' && !Buffer.isBuffer(ae)) {
+      throw preconditionFailed(`invalid arg 'alternate-exchange' for ${what}: {unacceptable_type,${typeof ae === 'number' ? (Number.isInteger(ae) ? 'long' : 'double') : typeof ae === 'boolean' ? 'bool' : 'table'}}`);
+    }
     if (d.type === 'x-delayed-message' && delayedTypeOf(d.args) === undefined) {
       // The delayed-message plugin's wording.
       throw preconditionFailed(`Invalid argument, 'x-delayed-type' must be an existing exchange type`);

@@ -517,7 +517,7 @@ export class Channel implements ConsumerOwner {
       const cc = (msg.propertyFlags & PF_HEADERS) !== 0 ? msg.headers()?.['CC'] : undefined;
       const extra = cc !== undefined ? keysOf(cc) : [];
       if (bcc !== undefined) extra.push(...bcc);
-      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
+      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg);
     }
     let rejected = false;
     if (targets.length > 0) {

@@ -315,7 +315,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (cached !== undefined) return cached;
     const out: Queue[] = [];
     const epoch = ++routeEpoch;
-    const usedHeaders = this.routeInto(ex, routingKey, msg, out, epoch, epoch, 0);
+    const usedHeaders = this.routeInto(ex, routingKey, undefined, msg, out, epoch, epoch, 0);
     if (!usedHeaders) {
       if (ex.routeCache.size >= ROUTE_CACHE_MAX) ex.routeCache.clear();
       ex.routeCache.set(routingKey, out);
@@ -323,32 +323,33 @@ export class VirtualHost implements QueueHost, DelayedHost {
     return out;
   }
 
-  /** Routes additional keys (CC/BCC) into an existing result, de-duplicated. */
-  routeExtraKeys(ex: Exchange, keys: string[], msg: Message, first: Queue[]): Queue[] {
-    const out = first.slice();
-    const queueEpoch = ++routeEpoch;
-    for (const q of out) q.routeMark = queueEpoch;
-    // Each key is a separate pass through the exchange graph; queues stay de-duplicated.
-    for (const k of keys) this.routeInto(ex, k, msg, out, queueEpoch, ++routeEpoch, 0);
+  /**
+   * Routes with the message's routing key plus extra keys (CC/BCC) in one pass, as RabbitMQ
+   * does: every exchange matches all keys at once, and its alternate exchange is used only when
+   * none of them matched.
+   */
+  routeExtraKeys(ex: Exchange, keys: readonly string[], msg: Message): Queue[] {
+    const out: Queue[] = [];
+    const epoch = ++routeEpoch;
+    this.routeInto(ex, msg.routingKey, keys, msg, out, epoch, epoch, 0);
     return out;
   }
 
   /**
    * Returns whether the result depended on message headers (not cacheable). `epoch` marks
    * queues already chosen (one copy per queue); `exEpoch` marks exchanges visited in this
-   * pass (cycles in exchange-to-exchange bindings).
+   * pass (each exchange routes once, which also ends cycles of exchange-to-exchange bindings).
+   * An exchange's alternate exchange is used when its own bindings match nothing (RabbitMQ:
+   * even if they match only exchanges that route nowhere).
    */
-  private routeInto(ex: Exchange, key: string, msg: Message | undefined, out: Queue[], epoch: number, exEpoch: number, depth: number): boolean {
+  private routeInto(ex: Exchange, key: string, extra: readonly string[] | undefined, msg: Message | undefined, out: Queue[], epoch: number, exEpoch: number, depth: number): boolean {
     if (ex.routeMark === exEpoch || depth > MAX_EXCHANGE_HOPS) return false;
     ex.routeMark = exEpoch;
-    const before = out.length;
     let usedHeaders = false;
+    let matched: number;
     if (ex.isDefault) {
-      const q = this.queues.get(key);
-      if (q !== undefined && q.routeMark !== epoch) {
-        q.routeMark = epoch;
-        out.push(q);
-      }
+      matched = this.addQueueNamed(key, out, epoch);
+      if (extra !== undefined) for (const k of extra) matched += this.addQueueNamed(k, out, epoch);
     } else {
       const targets: BindingDestination[] = [];
       let headers: FieldTable | undefined;
@@ -357,6 +358,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
         headers = msg?.headers() ?? undefined;
       }
       ex.router.route(key, headers, targets);
+      if (extra !== undefined) for (const k of extra) ex.router.route(k, headers, targets);
+      matched = targets.length;
       for (const t of targets) {
         if (t instanceof Queue) {
           if (t.routeMark !== epoch) {
@@ -364,16 +367,27 @@ export class VirtualHost implements QueueHost, DelayedHost {
             out.push(t);
           }
         } else {
-          if (this.routeInto(t, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
+          if (this.routeInto(t, key, extra, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
         }
       }
     }
-    if (out.length === before) {
+    if (matched === 0) {
       const aeName = ex.alternateExchange;
       const ae = aeName !== undefined ? this.exchanges.get(aeName) : undefined;
-      if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
+      if (ae !== undefined && this.routeInto(ae, key, extra, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
     }
     return usedHeaders;
+  }
+
+  /** Default exchange: the queue named by the key; returns 1 when it exists. */
+  private addQueueNamed(key: string, out: Queue[], epoch: number): number {
+    const q = this.queues.get(key);
+    if (q === undefined) return 0;
+    if (q.routeMark !== epoch) {
+      q.routeMark = epoch;
+      out.push(q);
+    }
+    return 1;
   }
 
   // ---- delayed messages ---------------------------------------------------------------
@@ -385,7 +399,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     let targets = this.route(ex, msg.routingKey, msg);
     const cc = msg.headers()?.['CC'];
     if (Array.isArray(cc) && cc.length > 0) {
-      targets = this.routeExtraKeys(ex, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), msg, targets);
+      targets = this.routeExtraKeys(ex, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), msg);
     }
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
@@ -407,7 +421,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (queue.settings.deadLetterRoutingKey === undefined) {
       const cc = msg.headers()?.['CC'];
       if (Array.isArray(cc) && cc.length > 0) {
-        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead, targets);
+        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead);
       }
     }
     const now = Date.now();

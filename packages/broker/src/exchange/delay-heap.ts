@@ -5,6 +5,8 @@
 export class DelayHeap<T> {
   private due: number[] = [];
   private seq: number[] = [];
+  /** A number carried with each item (the store record id of a delayed message). */
+  private tags: number[] = [];
   private items: T[] = [];
   private nextSeq = 0;
 
@@ -13,12 +15,16 @@ export class DelayHeap<T> {
   /** Due time of the earliest item (Infinity when empty). */
   peekDue(): number { return this.items.length === 0 ? Infinity : this.due[0]!; }
 
-  push(due: number, item: T): void {
+  push(due: number, item: T, tag = 0): void {
     this.due.push(due);
     this.seq.push(this.nextSeq++);
+    this.tags.push(tag);
     this.items.push(item);
     this.up(this.items.length - 1);
   }
+
+  /** Tag of the earliest item (read before pop). */
+  peekTag(): number { return this.tags[0] ?? 0; }
 
   /** Removes and returns the earliest item. */
   pop(): T | undefined {
@@ -27,10 +33,12 @@ export class DelayHeap<T> {
     const top = this.items[0]!;
     const lastDue = this.due.pop()!;
     const lastSeq = this.seq.pop()!;
+    const lastTag = this.tags.pop()!;
     const lastItem = this.items.pop()!;
     if (n > 1) {
       this.due[0] = lastDue;
       this.seq[0] = lastSeq;
+      this.tags[0] = lastTag;
       this.items[0] = lastItem;
       this.down(0);
     }
@@ -38,22 +46,25 @@ export class DelayHeap<T> {
   }
 
   /** Keeps only the items `keep` accepts (rare: an exchange was deleted). */
-  filter(keep: (item: T) => boolean): T[] {
-    const removed: T[] = [];
+  filter(keep: (item: T) => boolean): Array<{ item: T; tag: number }> {
+    const removed: Array<{ item: T; tag: number }> = [];
     const due: number[] = [];
     const seq: number[] = [];
+    const tags: number[] = [];
     const items: T[] = [];
     for (let i = 0; i < this.items.length; i++) {
       if (keep(this.items[i]!)) {
         due.push(this.due[i]!);
         seq.push(this.seq[i]!);
+        tags.push(this.tags[i]!);
         items.push(this.items[i]!);
       } else {
-        removed.push(this.items[i]!);
+        removed.push({ item: this.items[i]!, tag: this.tags[i]! });
       }
     }
     this.due = due;
     this.seq = seq;
+    this.tags = tags;
     this.items = items;
     for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
     return removed;
@@ -68,6 +79,7 @@ export class DelayHeap<T> {
   private swap(a: number, b: number): void {
     const d = this.due[a]!; this.due[a] = this.due[b]!; this.due[b] = d;
     const s = this.seq[a]!; this.seq[a] = this.seq[b]!; this.seq[b] = s;
+    const g = this.tags[a]!; this.tags[a] = this.tags[b]!; this.tags[b] = g;
     const it = this.items[a]!; this.items[a] = this.items[b]!; this.items[b] = it;
   }
 

@@ -19,13 +19,6 @@ export function delayOf(msg: Message): number {
   return Math.floor(n);
 }
 
-/** One held message: its exchange is the one named in the message (the exchange it was published to). */
-interface Held {
-  msg: Message;
-  /** Id of the stored delay record (due time + message bytes); 0 when transient. */
-  recordId: number;
-}
-
 /** What the scheduler needs from its virtual host. */
 export interface DelayedHost {
   /** Routes a due message through its delayed exchange; false when the exchange is gone. */
@@ -39,7 +32,11 @@ export interface DelayedHost {
  * under one pseudo-queue key per vhost) so they survive a restart or a kill -9.
  */
 export class DelayedScheduler {
-  private readonly heap = new DelayHeap<Held>();
+  /**
+   * Held messages as compact copies of their stored bytes (no Message object, no view of a
+   * socket read chunk kept alive); the tag is the store record id (0 = transient).
+   */
+  private readonly heap = new DelayHeap<Buffer>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
   private store: QueueStore | undefined;
@@ -67,29 +64,29 @@ export class DelayedScheduler {
       recordId = this.store.writeMessage(rec);
       this.store.enqueue(this.storeKey, recordId);
     }
-    this.heap.push(due, { msg, recordId });
+    const data = Buffer.allocUnsafe(msg.data.length);
+    msg.data.copy(data);
+    this.heap.push(due, data, recordId);
     this.schedule(now);
     return recordId !== 0;
   }
 
   /** Recovery: a stored delay record (already on disk). */
   restore(recordId: number, record: Buffer): void {
-    const due = record.readDoubleBE(0);
-    const msg = messageFromStored(record.subarray(8));
-    this.heap.push(due, { msg, recordId });
+    this.heap.push(record.readDoubleBE(0), record.subarray(8), recordId);
     this.schedule(Date.now());
   }
 
   /** Drops the messages held for a deleted exchange. */
   dropExchange(name: string): void {
-    const removed = this.heap.filter((h) => h.msg.exchange !== name);
-    for (const h of removed) this.forget(h);
+    const removed = this.heap.filter((data) => exchangeOf(data) !== name);
+    for (const r of removed) this.forget(r.tag);
     this.schedule(Date.now());
   }
 
-  private forget(h: Held): void {
-    if (h.recordId !== 0 && this.store !== undefined) {
-      this.store.remove(this.storeKey, h.recordId);
+  private forget(recordId: number): void {
+    if (recordId !== 0 && this.store !== undefined) {
+      this.store.remove(this.storeKey, recordId);
       this.store.requestSync();
     }
   }
@@ -109,9 +106,10 @@ export class DelayedScheduler {
     const now = Date.now();
     // Bounded: at most the messages held now.
     for (let n = this.heap.size; n > 0 && this.heap.peekDue() <= now; n--) {
-      const h = this.heap.pop()!;
-      this.host.releaseDelayed(h.msg);
-      this.forget(h);
+      const recordId = this.heap.peekTag();
+      const data = this.heap.pop()!;
+      this.host.releaseDelayed(messageFromStored(data));
+      this.forget(recordId);
     }
     this.schedule(now);
   }
@@ -126,4 +124,9 @@ export class DelayedScheduler {
 /** Store key of a vhost's delayed messages: sorts with the vhost's queues, never a queue name clients can see. */
 export function delayedStoreKey(vhost: string): string {
   return `${vhost}\u0000\u0001delayed`;
+}
+
+/** The exchange name at the start of stored message bytes. */
+function exchangeOf(data: Buffer): string {
+  return data.toString('utf8', 1, 1 + data[0]!);
 }

@@ -82,19 +82,21 @@ describe('x-delayed-message', () => {
   });
 
   test('deleting the exchange drops its held messages', async (t) => {
-    const c = await client(fb.url);
+    // a broker of its own: no other test's held messages fall due meanwhile
+    const own = await startFeatureBroker();
+    t.after(() => own.close());
+    const c = await client(own.url);
     t.after(() => c.close());
     const ex = uniqueName('delayed-del');
     const q = uniqueName('delayed-del-q');
     await c.ch.assertExchange(ex, 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'fanout' } });
     await c.ch.assertQueue(q, { durable: false });
     await c.ch.bindQueue(q, ex, '');
-    const before = fb.broker.vhost('/')!.delayed.size;
     c.ch.publish(ex, '', Buffer.from('x'), { headers: { 'x-delay': 60_000 } });
     await c.ch.checkQueue(q);
-    assert.equal(fb.broker.vhost('/')!.delayed.size, before + 1);
+    assert.equal(own.broker.vhost('/')!.delayed.size, 1);
     await c.ch.deleteExchange(ex);
-    assert.equal(fb.broker.vhost('/')!.delayed.size, before);
+    assert.equal(own.broker.vhost('/')!.delayed.size, 0);
   });
 
   test('without x-delayed-type (or with an unknown one) → 406 naming the argument', async (t) => {

@@ -14,6 +14,9 @@ import { DefinitionsPersister } from './durability/definitions-persister.js';
 import { exportDefinitions } from './durability/definitions-snapshot.js';
 import { Durability } from './durability/durability.js';
 import { DataDirLock } from './durability/data-dir-lock.js';
+import { PolicyError, type PolicyInput, type PolicyKind } from './policy/policy.js';
+import type { EffectivePolicy } from './policy/policy-set.js';
+import { policiesFromDefinitions } from './policy/policy-definitions.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -35,6 +38,8 @@ export interface BrokerOptions {
   memoryHighWatermark?: number;
   /** Memory alarm threshold in bytes (wins over the fraction). */
   memoryLimitBytes?: number;
+  /** Consumer acknowledgement timeout in ms (default 30 minutes, as RabbitMQ); x-consumer-timeout overrides it per queue. */
+  consumerTimeoutMs?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
 }
@@ -96,6 +101,8 @@ export class WarrenBroker implements Broker, ConnectionHost {
 
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
+    if (this.opts.consumerTimeoutMs !== undefined) vh.consumerTimeoutMs = this.opts.consumerTimeoutMs;
+    if (this.durability !== undefined) vh.delayed.attachStore(this.durability.store);
     vh.listener = {
       queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load); },
       durableChanged: () => this.persister?.markDirty(),
@@ -128,7 +135,10 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined && persister !== undefined) {
       if (saved !== undefined) this.applyDefinitions(saved);
       this.durability = await Durability.open(dataDir, persister, this.logger);
-      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      for (const vh of this.vhosts.values()) {
+        vh.delayed.attachStore(this.durability.store);
+        for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      }
       this.durability.recover(this.vhosts);
       this.persister = persister;
     }
@@ -136,10 +146,38 @@ export class WarrenBroker implements Broker, ConnectionHost {
     this.persister?.markDirty();
   }
 
-  /** Applies a RabbitMQ definitions document: users/vhosts/permissions, then exchanges, queues, bindings. */
+  // ---- policies (contract shared with the management API) ------------------------------
+
+  /** Validates (PolicyError, nothing half-applied), stores, applies to existing and future entities, persists. */
+  setPolicy(kind: PolicyKind, p: PolicyInput): void {
+    const vh = this.vhost(p.vhost);
+    if (vh === undefined) throw new PolicyError(`vhost '${String(p.vhost)}' does not exist`);
+    vh.setPolicy(kind, p);
+    this.persister?.markDirty();
+  }
+
+  /** false when there is no such policy. */
+  clearPolicy(kind: PolicyKind, vhost: string, name: string): boolean {
+    const cleared = this.vhost(vhost)?.clearPolicy(kind, name) ?? false;
+    if (cleared) this.persister?.markDirty();
+    return cleared;
+  }
+
+  listPolicies(kind: PolicyKind, vhost?: string): PolicyInput[] {
+    const out: PolicyInput[] = [];
+    for (const vh of this.vhosts.values()) if (vhost === undefined || vh.name === vhost) out.push(...vh.policies.list(kind));
+    return out;
+  }
+
+  effectivePolicy(vhost: string, name: string, type: 'queue' | 'exchange'): EffectivePolicy {
+    return this.vhost(vhost)?.effectivePolicy(name, type) ?? { definition: {} };
+  }
+
+  /** Applies a RabbitMQ definitions document: users/vhosts/permissions, policies, then exchanges, queues, bindings. */
   applyDefinitions(defs: Definitions): void {
     applyAuthDefinitions(this.access, defs);
     this.syncVhosts();
+    for (const { kind, policy } of policiesFromDefinitions(defs)) this.vhost(policy.vhost)?.setPolicy(kind, policy);
     for (const e of defs.exchanges) {
       this.vhost(e.vhost)?.declareExchange({
         name: e.name, type: e.type, passive: false, durable: e.durable, autoDelete: e.auto_delete, internal: e.internal, args: toTable(e.arguments),
@@ -198,6 +236,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const server = this.server;
     this.server = undefined;
     this.alarms.stop();
+    for (const vh of this.vhosts.values()) vh.delayed.stop();
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const c of this.connections) c.forceClose(reason);
     const deadline = Date.now() + 3000;

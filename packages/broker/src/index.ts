@@ -5,3 +5,5 @@ export { Queue } from './queue/queue.js';
 export { Exchange } from './exchange/exchange.js';
 export { PRODUCT, VERSION } from './connection/server-properties.js';
 export type { ConnectionStream } from './connection/connection.js';
+export { PolicyError, type PolicyApplyTo, type PolicyInput, type PolicyKind } from './policy/policy.js';
+export type { EffectivePolicy } from './policy/policy-set.js';

@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { FieldTable } from '@warren/protocol';
 import { pino, type Logger } from 'pino';
 import { AccessControl } from './auth/access-control.js';
@@ -38,6 +40,8 @@ export interface BrokerOptions {
   memoryLimitBytes?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
+  /** An amqps listener (TLS) besides the plain one: PEM certificate and key, port default 5671 (0 = free). */
+  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
   /** Message counters for the management API and Prometheus (default true; false skips them on the hot path). */
   stats?: boolean;
 }
@@ -62,10 +66,13 @@ export class WarrenBroker implements Broker, ConnectionHost {
   /** Per vhost: counters of channels that have closed (live channels hold their own). */
   readonly retiredStats = new Map<string, MessageCounters>();
   readonly startedAt = Date.now();
+  /** Connections accepted since start (Prometheus' rabbitmq_connections_opened_total). */
+  connectionsOpened = 0;
   durability: Durability | undefined;
   private persister: DefinitionsPersister | undefined;
   private lock: DataDirLock | undefined;
   private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
   private readonly sockets = new Set<ConnectionStream>();
   port = 0;
   /** Port of the amqps listener; 0 when TLS is not configured. */
@@ -189,7 +196,39 @@ export class WarrenBroker implements Broker, ConnectionHost {
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    if (this.opts.tls !== undefined) await this.listenTls(this.opts.tls);
     this.alarms.start();
+  }
+
+  /** The amqps listener: TLS sockets become ordinary connections once the handshake is done. */
+  private async listenTls(tls: NonNullable<BrokerOptions['tls']>): Promise<void> {
+    const cert = typeof tls.cert === 'string' ? tls.cert : tls.cert.toString('utf8');
+    try {
+      this.tlsCertificateExpiry = Date.parse(new X509Certificate(cert).validTo);
+    } catch {
+      this.tlsCertificateExpiry = undefined;
+    }
+    const server = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => {
+      socket.setNoDelay(true);
+      this.attachStream(socket);
+    });
+    server.on('tlsClientError', (err, socket) => {
+      this.logger.warn({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+    });
+    this.tlsServer = server;
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: Error): void => {
+        this.server?.close();
+        reject(err);
+      };
+      server.once('error', failed);
+      server.listen({ port: tls.port ?? 5671, host: this.opts.host }, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.tlsPort = typeof addr === 'object' && addr !== null ? addr.port : 0;
   }
 
   private accept(socket: Socket): void {
@@ -201,6 +240,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
    * streams for embedded use (the client's memory:// transport) with no listener at all.
    */
   attachStream(socket: ConnectionStream): void {
+    this.connectionsOpened++;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(socket, this);
@@ -227,7 +267,12 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const server = this.server;
     this.server = undefined;
     this.alarms.stop();
-    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const tlsServer = this.tlsServer;
+    this.tlsServer = undefined;
+    const closed = Promise.all([
+      server ? new Promise<void>((r) => server.close(() => r())) : undefined,
+      tlsServer ? new Promise<void>((r) => tlsServer.close(() => r())) : undefined,
+    ]);
     for (const c of this.connections) c.forceClose(reason);
     const deadline = Date.now() + 3000;
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

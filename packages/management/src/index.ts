@@ -1,2 +1,3 @@
 export { startManagement, buildManagementApp, type ManagementOptions, type ManagementServer } from './server.js';
 export { StatsCollector } from './stats.js';
+export { startPrometheus, buildRegistry, type PrometheusOptions } from './prometheus.js';

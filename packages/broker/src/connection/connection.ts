@@ -159,6 +159,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }
   get channelCount(): number { return this.channels.size; }
+  /** Whether this connection has published (RabbitMQ counts publishers). */
+  get isPublisher(): boolean { return this.publisher; }
   get channelList(): IterableIterator<Channel> { return this.channels.values(); }
   get statsEnabled(): boolean { return this.host.statsEnabled; }
   /** 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed', as RabbitMQ reports state. */

@@ -17,6 +17,7 @@ import { exportDefinitions } from './durability/definitions-snapshot.js';
 import { Durability } from './durability/durability.js';
 import { DataDirLock } from './durability/data-dir-lock.js';
 import { MessageCounters } from './stats/counters.js';
+import { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
   /** Message counters for the management API and Prometheus (default true; false skips them on the hot path). */
   stats?: boolean;
+  /** Back-off for repeated failed AMQP logins per source address (false: none). */
+  authBackoff?: AuthBackoffOptions | false;
 }
 
 export interface Broker {
@@ -63,6 +66,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly connections = new Set<Connection>();
   readonly alarms: ResourceAlarms;
   readonly statsEnabled: boolean;
+  readonly authBackoff: AuthBackoff | undefined;
   /** Per vhost: counters of channels that have closed (live channels hold their own). */
   readonly retiredStats = new Map<string, MessageCounters>();
   readonly startedAt = Date.now();
@@ -88,6 +92,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     this.access = opts.accessControl ?? AccessControl.withDefaults();
     this.clusterName = opts.clusterName ?? 'warren@localhost';
     this.statsEnabled = opts.stats !== false;
+    this.authBackoff = opts.authBackoff === false ? undefined : new AuthBackoff(this.logger, 'AMQP', opts.authBackoff);
     this.limits = {
       heartbeat: opts.heartbeat ?? 60,
       frameMax: opts.frameMax ?? 131072,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AuthBackoff, type WarrenBroker } from '@warren/broker';
+import { AuthBackoff, type AuthBackoffOptions, type WarrenBroker } from '@warren/broker';
 import { authenticate } from './auth.js';
 import type { ManagementContext } from './context.js';
 import { HttpError } from './http-error.js';
@@ -29,6 +29,8 @@ export interface ManagementOptions {
   uiDir?: string;
   /** How often message rates are sampled (default 5000 ms). */
   statsIntervalMs?: number;
+  /** Back-off for repeated failed logins per source address (defaults: 5 free, then 200 ms doubling to 5 s). */
+  authBackoff?: AuthBackoffOptions;
 }
 
 export interface ManagementServer {
@@ -71,7 +73,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const ctx: ManagementContext = { broker, stats, store: runtimeStore(broker) };
-  const backoff = new AuthBackoff(broker.logger, 'management API');
+  const backoff = new AuthBackoff(broker.logger, 'management API', opts.authBackoff);
   let port = 0;
 
   // Every body is JSON, whatever the content type says (curl -d sends a form type).

@@ -19,6 +19,7 @@ import type { FlushScheduler, Flushable } from './flush-scheduler.js';
 import { decodeSaslResponse, SUPPORTED_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 import type { MessageCounters } from '../stats/counters.js';
+import type { AuthBackoff } from './auth-backoff.js';
 
 export interface ConnectionLimits {
   heartbeat: number;
@@ -42,6 +43,8 @@ export interface ConnectionHost {
   readonly publishingBlocked: boolean;
   /** Whether channels keep message counters. */
   readonly statsEnabled: boolean;
+  /** Slows down repeated failed logins per source address. */
+  readonly authBackoff: AuthBackoff | undefined;
   /** Totals of a closed channel, kept in its vhost's figures. */
   retireStats(vhost: string, c: MessageCounters): void;
 }
@@ -117,6 +120,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private authDelayTimer: NodeJS.Timeout | undefined;
   readonly connectedAt = Date.now();
   /** Bytes and socket reads/writes, for the management API (per read event / flush, not per message). */
   recvOct = 0;
@@ -320,9 +324,32 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (!SUPPORTED_MECHANISMS.includes(mechanism)) {
       throw connectionError(503, `COMMAND_INVALID - unknown authentication mechanism '${mechanism}'`);
     }
+    // A source with repeated failures waits before its attempt is even checked (brute force).
+    const delay = this.host.authBackoff?.delayFor(this.remoteAddress) ?? 0;
+    if (delay > 0) {
+      const saved = Buffer.from(response);
+      this.socket.pause();
+      this.authDelayTimer = setTimeout(() => {
+        this.authDelayTimer = undefined;
+        if (this.state !== 'start-ok') return;
+        this.socket.resume();
+        try {
+          this.authenticate(mechanism, saved);
+        } catch (e) {
+          this.fail(e, 0);
+        }
+        this.host.scheduler.flushAll();
+      }, delay);
+      return;
+    }
+    this.authenticate(mechanism, response);
+  }
+
+  private authenticate(mechanism: string, response: Buffer): void {
     const creds = decodeSaslResponse(mechanism, response);
     const user = creds && this.host.access.authenticate(creds.username, creds.password);
     if (!user || !this.host.access.mayConnectFrom(user, this.remoteAddress)) {
+      this.host.authBackoff?.failed(this.remoteAddress, creds?.username);
       this.host.logger.warn({ conn: this.id, user: creds?.username, remote: this.remoteAddress }, 'login refused');
       const text = `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`;
       if (this.capabilities.authenticationFailureClose) {
@@ -330,6 +357,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       }
       return this.endAfterFlush();
     }
+    this.host.authBackoff?.succeeded(this.remoteAddress);
     this.user = user.name;
     this.authMechanism = mechanism;
     this.isImpersonator = user.tags.includes('impersonator');
@@ -494,6 +522,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.reader.stop();
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.closeTimer);
+    clearTimeout(this.authDelayTimer);
     clearInterval(this.heartbeatTimer);
     this.teardownChannels();
     if (this.throttledBy !== undefined) for (const q of this.throttledBy) q.forgetPublisher(this);

@@ -3,6 +3,8 @@
 import { MESSAGE_STATS_FIELDS, MessageCounters, RateSampler, type Channel, type Connection, type Queue, type VirtualHost, type WarrenBroker } from '@warren/broker';
 
 const QUEUE_GAUGES = 3; // messages, messages_ready, messages_unacknowledged
+/** Channel-side counters RabbitMQ does not report per queue. */
+const PUBLISHER_ONLY: ReadonlySet<string> = new Set(['confirm', 'return_unroutable', 'drop_unroutable']);
 
 export class StatsCollector {
   readonly sampler = new RateSampler();
@@ -90,11 +92,12 @@ export class StatsCollector {
 
   // ---- formatted figures -----------------------------------------------------------------
 
-  messageStats(counters: MessageCounters | undefined, key: object, offset = 0): Record<string, unknown> {
+  messageStats(counters: MessageCounters | undefined, key: object, offset = 0, skip?: ReadonlySet<string>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (counters === undefined) return out;
     const rates = this.sampler.rates(key);
     MESSAGE_STATS_FIELDS.forEach(([name, get], i) => {
+      if (skip?.has(name)) return;
       out[name] = get(counters);
       out[`${name}_details`] = { rate: round(rates?.[offset + i] ?? 0) };
     });
@@ -102,7 +105,7 @@ export class StatsCollector {
   }
 
   queueMessageStats(q: Queue): Record<string, unknown> {
-    return this.messageStats(q.stats, q, QUEUE_GAUGES);
+    return this.messageStats(q.stats, q, QUEUE_GAUGES, PUBLISHER_ONLY);
   }
 
   channelMessageStats(ch: Channel): Record<string, unknown> {

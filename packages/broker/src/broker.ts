@@ -145,7 +145,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true });
       this.lock = DataDirLock.acquire(dataDir);
-      persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
+      persister = new DefinitionsPersister(dataDir, () => ({ ...exportDefinitions(this.access, this.vhosts.values(), true), ...this.extraDefinitions?.() }), this.logger);
       saved = persister.load();
     }
     // As in RabbitMQ, the default guest user and '/' vhost are only created on a fresh node
@@ -163,6 +163,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
       this.persister = persister;
     }
     if (given !== undefined) this.applyDefinitions(given);
+    this.bootDefinitions = [saved, given].filter((d): d is Definitions => d !== undefined);
     this.persister?.markDirty();
   }
 
@@ -251,6 +252,14 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const conn = new Connection(socket, this);
     this.connections.add(conn);
   }
+
+  /**
+   * Sections kept outside the broker core (topic permissions, runtime and global parameters: the
+   * management API's store) add themselves to the saved definitions through this hook, and read
+   * what was saved (and given at boot) from bootDefinitions.
+   */
+  extraDefinitions: (() => Partial<Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>>) | undefined;
+  bootDefinitions: Definitions[] = [];
 
   /** Users, vhosts or permissions changed outside AMQP (management API): save the definitions file. */
   definitionsChanged(): void {

@@ -131,6 +131,20 @@ describe('management API: connections, channels, consumers, stats', () => {
     } finally {
       await conn.close();
     }
+    // history for charts, as RabbitMQ's UI asks for it
+    await eventually(async () => {
+      const h = (await m.api('GET', '/api/overview?msg_rates_age=60&msg_rates_incr=0.2&lengths_age=60&lengths_incr=0.2')).body;
+      return h.message_stats.publish_details.samples.length >= 3;
+    }, 'three samples of history');
+    const h = (await m.api('GET', '/api/overview?msg_rates_age=60&msg_rates_incr=0.2&lengths_age=60&lengths_incr=0.2')).body;
+    const samples = h.message_stats.publish_details.samples as { sample: number; timestamp: number }[];
+    for (let i = 1; i < samples.length; i++) {
+      assert.ok(samples[i - 1]!.timestamp > samples[i]!.timestamp, 'newest first');
+      assert.ok(samples[i - 1]!.sample >= samples[i]!.sample, 'counters never go down');
+    }
+    assert.equal(typeof h.message_stats.publish_details.avg_rate, 'number');
+    assert.ok(Array.isArray(h.queue_totals.messages_details.samples));
+    assert.equal((await m.api('GET', '/api/overview')).body.message_stats.publish_details.samples, undefined);
     // a closed channel's counts stay in the vhost and overview totals
     const o = (await m.api('GET', '/api/overview')).body;
     assert.ok(o.message_stats.publish >= 11);

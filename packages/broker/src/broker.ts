@@ -145,7 +145,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true });
       this.lock = DataDirLock.acquire(dataDir);
-      persister = new DefinitionsPersister(dataDir, () => ({ ...exportDefinitions(this.access, this.vhosts.values(), true), ...this.extraDefinitions?.() }), this.logger);
+      persister = new DefinitionsPersister(dataDir, () => this.withExtraDefinitions(exportDefinitions(this.access, this.vhosts.values(), true)), this.logger);
       saved = persister.load();
     }
     // As in RabbitMQ, the default guest user and '/' vhost are only created on a fresh node
@@ -260,6 +260,32 @@ export class WarrenBroker implements Broker, ConnectionHost {
    */
   extraDefinitions: (() => Partial<Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>>) | undefined;
   bootDefinitions: Definitions[] = [];
+
+  /** Per-vhost limits (RabbitMQ's vhost-limits: 'max-connections', 'max-queues'); negative = none. */
+  readonly vhostLimits = new Map<string, Record<string, number>>();
+
+  vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined {
+    const v = this.vhostLimits.get(vhost)?.[key];
+    return v === undefined || v < 0 ? undefined : v;
+  }
+
+  connectionsIn(vhost: string): number {
+    let n = 0;
+    for (const c of this.connections) if (c.vhost?.name === vhost) n++;
+    return n;
+  }
+
+  /** Appends the extraDefinitions sections to a snapshot. */
+  private withExtraDefinitions(defs: Definitions): Definitions {
+    const extra = this.extraDefinitions?.();
+    if (extra === undefined) return defs;
+    return {
+      ...defs,
+      topic_permissions: [...defs.topic_permissions, ...(extra.topic_permissions ?? [])],
+      parameters: [...defs.parameters, ...(extra.parameters ?? [])],
+      global_parameters: [...defs.global_parameters, ...(extra.global_parameters ?? [])],
+    };
+  }
 
   /** Users, vhosts or permissions changed outside AMQP (management API): save the definitions file. */
   definitionsChanged(): void {

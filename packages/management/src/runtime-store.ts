@@ -65,10 +65,14 @@ export class RuntimeStore {
   vhostDeleted(vhost: string): void {
     for (const [k, p] of this.topic) if (p.vhost === vhost) this.topic.delete(k);
     for (const [k, p] of this.params) if (p.vhost === vhost) this.params.delete(k);
+    this.changed();
   }
 }
 
 const stores = new WeakMap<WarrenBroker, RuntimeStore>();
+
+/** RabbitMQ keeps operator policies as runtime parameters of this component; the broker owns them. */
+export const OPERATOR_POLICY_COMPONENT = 'operator_policy';
 
 /**
  * The store of a broker: created on first use from the definitions the broker booted with (its
@@ -77,14 +81,32 @@ const stores = new WeakMap<WarrenBroker, RuntimeStore>();
 export function runtimeStore(broker: WarrenBroker): RuntimeStore {
   let s = stores.get(broker);
   if (s === undefined) {
-    const store = new RuntimeStore(() => broker.definitionsChanged());
+    const store: RuntimeStore = new RuntimeStore(() => {
+      syncVhostLimits(broker, store);
+      broker.definitionsChanged();
+    });
     for (const d of broker.bootDefinitions) {
       for (const t of d.topic_permissions) store.setTopicPermission(t);
-      for (const p of d.parameters) store.setParameter(p);
+      for (const p of d.parameters) if (p.component !== OPERATOR_POLICY_COMPONENT) store.setParameter(p);
       for (const g of d.global_parameters) store.setGlobal(g);
     }
     broker.extraDefinitions = () => ({ topic_permissions: store.topicPermissions(), parameters: store.parameters(), global_parameters: store.globalParameters() });
     stores.set(broker, (s = store));
+    syncVhostLimits(broker, store);
   }
   return s;
+}
+
+/** RabbitMQ keeps vhost limits as the runtime parameter vhost-limits/limits of each vhost. */
+export const VHOST_LIMITS_COMPONENT = 'vhost-limits';
+
+/** The broker enforces the limits the store holds. */
+function syncVhostLimits(broker: WarrenBroker, store: RuntimeStore): void {
+  broker.vhostLimits.clear();
+  for (const p of store.parameters()) {
+    if (p.component !== VHOST_LIMITS_COMPONENT || p.value === null || typeof p.value !== 'object' || Array.isArray(p.value)) continue;
+    const limits: Record<string, number> = {};
+    for (const [k, v] of Object.entries(p.value)) if (typeof v === 'number') limits[k] = v;
+    broker.vhostLimits.set(p.vhost, limits);
+  }
 }

@@ -14,6 +14,7 @@ import { accessRoutes } from './routes/access.js';
 import { coreRoutes } from './routes/core.js';
 import { definitionsRoutes } from './routes/definitions.js';
 import { liveRoutes } from './routes/live.js';
+import { limitRoutes } from './routes/limits.js';
 import { parameterRoutes } from './routes/parameters.js';
 import { topologyRoutes } from './routes/topology.js';
 
@@ -125,6 +126,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
   liveRoutes(app, ctx);
   definitionsRoutes(app, ctx);
   parameterRoutes(app, ctx);
+  limitRoutes(app, ctx);
 
   const uiDir = opts.uiDir ?? defaultUiDir();
   if (uiDir !== undefined && existsSync(uiDir)) {

@@ -30,6 +30,8 @@ export interface ChannelConnection {
   consumerRemoved(q: Queue): void;
   /** Whether channels keep message counters (the broker's stats option). */
   readonly statsEnabled: boolean;
+  /** The connection's vhost's limit, when one is set. */
+  vhostLimit(key: 'max-connections' | 'max-queues'): number | undefined;
   /** A closing channel hands its counters over, so vhost totals survive it. */
   retireStats(c: MessageCounters): void;
 }

@@ -198,6 +198,12 @@ export class Channel implements ConsumerOwner {
       return;
     }
     if (!passive && name !== '') this.check('configure', 'queue', name);
+    if (!passive && !this.vhost.queues.has(name)) {
+      const max = this.conn.vhostLimit('max-queues');
+      if (max !== undefined && this.vhost.queues.size >= max) {
+        throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.vhost.name}' (${max}) is reached`);
+      }
+    }
     const { queue } = this.vhost.declareQueue({ name, passive, durable, exclusive, autoDelete, args }, this.conn.id);
     this.lastQueueName = queue.name;
     if (!nowait) {

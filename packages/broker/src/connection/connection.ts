@@ -45,6 +45,9 @@ export interface ConnectionHost {
   readonly statsEnabled: boolean;
   /** Slows down repeated failed logins per source address. */
   readonly authBackoff: AuthBackoff | undefined;
+  /** A vhost's limit, when one is set. */
+  vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined;
+  connectionsIn(vhost: string): number;
   /** Totals of a closed channel, kept in its vhost's figures. */
   retireStats(vhost: string, c: MessageCounters): void;
 }
@@ -176,6 +179,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       case 'opened': return this.paused ? (this.alarmBlocked ? 'blocked' : 'flow') : 'running';
       default: return this.state;
     }
+  }
+
+  vhostLimit(key: 'max-connections' | 'max-queues'): number | undefined {
+    return this.vhost === undefined ? undefined : this.host.vhostLimit(this.vhost.name, key);
   }
 
   retireStats(c: MessageCounters): void {
@@ -384,6 +391,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (vhost === undefined) throw connectionError(530, `NOT_ALLOWED - vhost ${vhostName} not found`);
     if (!this.host.access.canAccessVhost(this.user, vhostName)) {
       throw connectionError(530, `NOT_ALLOWED - access to vhost '${vhostName}' refused for user '${this.user}'`);
+    }
+    const max = this.host.vhostLimit(vhostName, 'max-connections');
+    if (max !== undefined && this.host.connectionsIn(vhostName) >= max) {
+      throw connectionError(530, `access to vhost '${vhostName}' refused for user '${this.user}': connection limit (${max}) is reached`);
     }
     this.vhost = vhost;
     this.state = 'opened';

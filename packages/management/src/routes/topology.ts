@@ -217,6 +217,10 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const b = req.body ?? {};
     checkPerm(broker, p, vh.name, 'configure', 'queue', name);
     const args = { ...(b.arguments ?? {}) } as FieldTable;
+    const max = broker.vhostLimit(vh.name, 'max-queues');
+    if (max !== undefined && !vh.queues.has(name) && vh.queues.size >= max) {
+      throw badRequest(`cannot declare queue '${name}': queue limit in vhost '${vh.name}' (${max}) is reached`);
+    }
     const qtype = b.queue_type ?? b.type;
     if (qtype !== undefined && args['x-queue-type'] === undefined) args['x-queue-type'] = qtype;
     const { created } = amqp(() => vh.declareQueue({ name, passive: false, durable: bool(b.durable, true), exclusive: false, autoDelete: bool(b.auto_delete, false), args }, 0));

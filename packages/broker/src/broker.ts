@@ -163,7 +163,9 @@ export class WarrenBroker implements Broker, ConnectionHost {
       this.persister = persister;
     }
     if (given !== undefined) this.applyDefinitions(given);
-    this.bootDefinitions = [saved, given].filter((d): d is Definitions => d !== undefined);
+    // Only the sections kept outside the core (no users: given files may hold clear-text passwords).
+    this.bootDefinitions = [saved, given].filter((d): d is Definitions => d !== undefined)
+      .map((d) => ({ topic_permissions: d.topic_permissions, parameters: d.parameters, global_parameters: d.global_parameters }));
     this.persister?.markDirty();
   }
 
@@ -259,7 +261,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
    * what was saved (and given at boot) from bootDefinitions.
    */
   extraDefinitions: (() => Partial<Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>>) | undefined;
-  bootDefinitions: Definitions[] = [];
+  bootDefinitions: Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>[] = [];
 
   /** Per-vhost limits (RabbitMQ's vhost-limits: 'max-connections', 'max-queues'); negative = none. */
   readonly vhostLimits = new Map<string, Record<string, number>>();

@@ -18,6 +18,7 @@ import { Durability } from './durability/durability.js';
 import { DataDirLock } from './durability/data-dir-lock.js';
 import { MessageCounters } from './stats/counters.js';
 import { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
+import { TopicAuthorizer } from './auth/topic-authorizer.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -67,6 +68,8 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly alarms: ResourceAlarms;
   readonly statsEnabled: boolean;
   readonly authBackoff: AuthBackoff | undefined;
+  /** Topic permissions, enforced on topic exchanges (kept up to date by the management store). */
+  readonly topics = new TopicAuthorizer();
   /** Per vhost: counters of channels that have closed (live channels hold their own). */
   readonly retiredStats = new Map<string, MessageCounters>();
   readonly startedAt = Date.now();

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { DefinitionsError, loadDefinitionsFile, startBroker, type BrokerOptions, type WarrenBroker } from '@warren/broker';
-import { startManagement, startPrometheus } from '@warren/management';
+import { attachRuntimeStore, startManagement, startPrometheus } from '@warren/management';
 import { pino, type Logger } from 'pino';
 import type { ServerSettings } from './options.js';
 import { launchedByNpm, watchParent } from './parent-watch.js';
@@ -53,6 +53,8 @@ export async function runServer(settings: ServerSettings): Promise<number> {
       logger.info({ file: settings.definitions }, 'definitions loaded');
     }
     broker = await startBroker(opts);
+    // Topic permissions, vhost limits and parameters are enforced/kept even with the API off.
+    attachRuntimeStore(broker);
     try {
       // 0 turns the management API / Prometheus endpoint off.
       const managementPort = settings.managementPort ?? 15672;

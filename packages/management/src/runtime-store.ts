@@ -60,6 +60,7 @@ export class RuntimeStore {
   /** A user or vhost went away: drop what referred to it. */
   userDeleted(user: string): void {
     for (const [k, p] of this.topic) if (p.user === user) this.topic.delete(k);
+    this.changed();
   }
 
   vhostDeleted(vhost: string): void {
@@ -83,6 +84,7 @@ export function runtimeStore(broker: WarrenBroker): RuntimeStore {
   if (s === undefined) {
     const store: RuntimeStore = new RuntimeStore(() => {
       syncVhostLimits(broker, store);
+      broker.topics.load(store.topicPermissions());
       broker.definitionsChanged();
     });
     for (const d of broker.bootDefinitions) {
@@ -93,6 +95,7 @@ export function runtimeStore(broker: WarrenBroker): RuntimeStore {
     broker.extraDefinitions = () => ({ topic_permissions: store.topicPermissions(), parameters: store.parameters(), global_parameters: store.globalParameters() });
     stores.set(broker, (s = store));
     syncVhostLimits(broker, store);
+    broker.topics.load(store.topicPermissions());
   }
   return s;
 }

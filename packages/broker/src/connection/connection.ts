@@ -20,6 +20,7 @@ import { decodeSaslResponse, SUPPORTED_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 import type { MessageCounters } from '../stats/counters.js';
 import type { AuthBackoff } from './auth-backoff.js';
+import type { TopicAuthorizer } from '../auth/topic-authorizer.js';
 
 export interface ConnectionLimits {
   heartbeat: number;
@@ -47,6 +48,7 @@ export interface ConnectionHost {
   readonly authBackoff: AuthBackoff | undefined;
   /** A vhost's limit, when one is set. */
   vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined;
+  readonly topics: TopicAuthorizer;
   connectionsIn(vhost: string): number;
   /** Totals of a closed channel, kept in its vhost's figures. */
   retireStats(vhost: string, c: MessageCounters): void;
@@ -162,6 +164,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   get access(): AccessControl { return this.host.access; }
+  get topics(): TopicAuthorizer { return this.host.topics; }
   get directReplyTo(): DirectReplyToRegistry { return this.host.directReplyTo; }
   get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }

@@ -111,6 +111,12 @@ describe('warren ctl', () => {
     assert.match(q.stdout, /^Listing queues for vhost \/ \.\.\.$/m);
     assert.match(q.stdout, /^name\s+messages\s+consumers$/m);
     assert.match(q.stdout, /^ctl-q\s+3\s+0$/m);
+    const quiet = await run('list_queues', '-q', 'name');
+    assert.doesNotMatch(quiet.stdout, /Listing/);
+    assert.match(quiet.stdout, /^name\n/);
+    const qf = JSON.parse((await run('list_queues', '--formatter', 'json', 'name')).stdout) as { name: string }[];
+    assert.ok(qf.some((x) => x.name === 'ctl-q'));
+    assert.equal((await run('list_queues', '--formatter', 'xml')).code, 64);
     const qj = JSON.parse((await run('list_queues', '--json', 'name', 'messages')).stdout) as { name: string; messages: number }[];
     assert.deepEqual(qj.find((x) => x.name === 'ctl-q'), { name: 'ctl-q', messages: 3 });
     assert.match((await run('list_exchanges')).stdout, /^ctl-x\s+topic$/m);

@@ -75,6 +75,16 @@ describe('management API: connections, channels, consumers, stats', () => {
     assert.equal(err.code, 320);
     assert.match(err.message, /CONNECTION_FORCED - maintenance window/);
     assert.equal((await m.api('DELETE', '/api/connections/no%20such')).status, 404);
+
+    // all of one user's connections
+    await m.api('PUT', '/api/users/many', { password: 'pw', tags: '' });
+    await m.api('PUT', '/api/permissions/%2F/many', { configure: '.*', write: '.*', read: '.*' });
+    const c1 = await amqp.connect(m.amqpUrlFor('many', 'pw'));
+    const c2 = await amqp.connect(m.amqpUrlFor('many', 'pw'));
+    const both = Promise.all([c1, c2].map((c) => new Promise<Error & { code?: number }>((resolve) => c.on('close', resolve))));
+    assert.equal((await m.api('GET', '/api/connections/username/many')).body.length, 2);
+    assert.equal((await m.api('DELETE', '/api/connections/username/many', undefined, undefined, { 'X-Reason': 'bye' })).status, 204);
+    for (const e of await both) assert.equal(e.code, 320);
   });
 
   it('counts publishes, deliveries, acks, gets and confirms; rates move', async () => {

@@ -7,6 +7,8 @@ export interface CtlContext {
   api: ApiClient;
   vhost: string;
   json: boolean;
+  /** No informational header lines. */
+  quiet: boolean;
   flags: { priority?: string; applyTo?: string; ifEmpty: boolean; ifUnused: boolean };
   out(text: string): void;
 }
@@ -32,7 +34,7 @@ async function list(ctx: CtlContext, path: string, title: string, columns: strin
     ctx.out(JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] ?? null]))), null, 2) + '\n');
     return;
   }
-  ctx.out(`${title} ...\n`);
+  if (!ctx.quiet) ctx.out(`${title} ...\n`);
   ctx.out(formatTable(columns, rows));
 }
 

@@ -9,6 +9,9 @@ const OPTIONS = {
   password: { type: 'string' as const },
   vhost: { type: 'string' as const, short: 'p' },
   json: { type: 'boolean' as const },
+  formatter: { type: 'string' as const },
+  quiet: { type: 'boolean' as const, short: 'q' },
+  silent: { type: 'boolean' as const, short: 's' },
   priority: { type: 'string' as const },
   'apply-to': { type: 'string' as const },
   'if-empty': { type: 'boolean' as const },
@@ -27,7 +30,8 @@ Options:
   -u, --user USER        user name (default guest; env WARREN_CTL_USER)
   --password PASSWORD    password (default guest; env WARREN_CTL_PASSWORD)
   -p, --vhost VHOST      virtual host for commands that take one (default /)
-  --json                 machine-readable output
+  --json                 machine-readable output (also: --formatter json)
+  -q, --quiet            no informational lines ("Listing queues ..."); -s, --silent too
   -h, --help             show this help
 
 Commands:
@@ -48,6 +52,11 @@ export async function runCtl(args: string[], env: NodeJS.ProcessEnv, out: (s: st
     return EXIT.usage;
   }
   const [name, ...rest] = positionals;
+  const formatter = values.formatter;
+  if (formatter !== undefined && formatter !== 'json' && formatter !== 'table') {
+    err(`warren ctl: --formatter must be json or table, got '${String(formatter)}'\n`);
+    return EXIT.usage;
+  }
   if (values.help === true || name === undefined || name === 'help') {
     (name === undefined && values.help !== true ? err : out)(ctlUsage());
     return name === undefined && values.help !== true ? EXIT.usage : EXIT.ok;
@@ -70,7 +79,8 @@ export async function runCtl(args: string[], env: NodeJS.ProcessEnv, out: (s: st
       password: str('password') ?? env['WARREN_CTL_PASSWORD'] ?? 'guest',
     }),
     vhost: str('vhost') ?? '/',
-    json: values.json === true,
+    json: values.json === true || str('formatter') === 'json',
+    quiet: values.quiet === true || values.silent === true,
     flags: {
       ...(str('priority') !== undefined ? { priority: str('priority') } : {}),
       ...(str('apply-to') !== undefined ? { applyTo: str('apply-to') } : {}),

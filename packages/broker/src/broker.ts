@@ -322,6 +322,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const deadline = Date.now() + 3000;
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sockets) s.destroy();
+    for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.stopTimers();
     await closed;
     this.persister?.flushSync();
     await this.durability?.close();

@@ -180,6 +180,12 @@ export function coreRoutes(app: FastifyInstance, ctx: ManagementContext, info: {
     return { ...ok, protocol: req.params.protocol };
   });
   app.get('/api/health/checks/virtual-hosts', async () => ok);
+  // The pre-3.8 node health check, still answered by RabbitMQ 3.10 (scripts use it).
+  app.get('/api/healthchecks/node', async () => ok);
+  app.get<{ Params: { node: string } }>('/api/healthchecks/node/:node', async (req) => {
+    if (req.params.node !== node) throw notFound();
+    return ok;
+  });
   app.get('/api/health/checks/node-is-mirror-sync-critical', async () => ok);
   app.get('/api/health/checks/node-is-quorum-critical', async () => ok);
   app.get('/api/health/checks/is-in-service', async () => ok);

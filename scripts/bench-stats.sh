@@ -25,21 +25,24 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
   for p in "${PIDS[@]}"; do for _ in $(seq 40); do [ -d "/proc/$p" ] || break; sleep 0.5; done; done
   for d in "${DIRS[@]}"; do rm -rf "$d"; done
+  rm -f "$OUT"/stats-on-"$STAMP".log "$OUT"/stats-off-"$STAMP".log
 }
 trap cleanup EXIT
 
-start() { # PORT LOG ARGS...
+STARTED=
+start() { # PORT LOG ARGS... → sets STARTED (not a subshell: PIDS must reach the exit trap)
   local port=$1 wlog=$2; shift 2
   local data; data=$(mktemp -d -t warren-stats.XXXXXX); DIRS+=("$data")
   node packages/cli/dist/main.js server --port "$port" --bind 127.0.0.1 --prometheus-port 0 --data-dir "$data" "$@" > "$wlog" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
+  STARTED=$!
+  PIDS+=("$STARTED")
   for _ in $(seq 120); do grep -qw ready "$wlog" && break; sleep 0.5; done
   grep -qw ready "$wlog" || { log "warren on $port not ready"; tail -n 20 "$wlog" >&2; exit 1; }
-  echo "$pid"
 }
-ON_PID=$(start "$ON_PORT" "$OUT/stats-on-$STAMP.log" --stats on --management-port "$MGMT_PORT")
-OFF_PID=$(start "$OFF_PORT" "$OUT/stats-off-$STAMP.log" --stats off --management-port 0)
+start "$ON_PORT" "$OUT/stats-on-$STAMP.log" --stats on --management-port "$MGMT_PORT"
+ON_PID=$STARTED
+start "$OFF_PORT" "$OUT/stats-off-$STAMP.log" --stats off --management-port 0
+OFF_PID=$STARTED
 log "stats on: pid $ON_PID port $ON_PORT (management $MGMT_PORT); stats off: pid $OFF_PID port $OFF_PORT"
 
 REF_URL="amqp://guest:guest@127.0.0.1:$OFF_PORT/" REF_PID=$OFF_PID REF_LABEL="warren --stats off" \

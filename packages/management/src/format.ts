@@ -160,7 +160,7 @@ export function formatChannel(broker: WarrenBroker, stats: StatsCollector, c: Co
     global_prefetch_count: ch.globalPrefetchCount,
     confirm: ch.confirmMode,
     transactional: ch.transactional,
-    state: ch.flowBlocked ? 'flow' : 'running',
+    state: 'running',
   };
   if (ch.stats !== undefined) out['message_stats'] = stats.channelMessageStats(ch);
   return out;

@@ -183,7 +183,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     if (msg.expirationMs === -2) throw badRequest(`invalid expiration '${props.expiration ?? ''}'`);
     let targets = vh.route(e, b.routing_key, msg);
     const cc = props.headers?.['CC'];
-    if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg, targets);
+    if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg);
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
     count(vh.name, (c) => {

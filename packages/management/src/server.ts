@@ -15,6 +15,7 @@ import { coreRoutes } from './routes/core.js';
 import { definitionsRoutes } from './routes/definitions.js';
 import { liveRoutes } from './routes/live.js';
 import { limitRoutes } from './routes/limits.js';
+import { policyRoutes } from './routes/policies.js';
 import { parameterRoutes } from './routes/parameters.js';
 import { topologyRoutes } from './routes/topology.js';
 
@@ -127,6 +128,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
   definitionsRoutes(app, ctx);
   parameterRoutes(app, ctx);
   limitRoutes(app, ctx);
+  policyRoutes(app, ctx);
 
   const uiDir = opts.uiDir ?? defaultUiDir();
   if (uiDir !== undefined && existsSync(uiDir)) {

@@ -91,6 +91,7 @@ export class Durability {
         // TTLs count from the original arrival, as in RabbitMQ (messages stored without one: from now).
         const entry = new QueueEntry(msg, ttl < 0 ? 0 : (arrival.at > 0 ? arrival.at : now) + ttl);
         entry.redelivered = e.delivered;
+        entry.deliveryCount = e.deliveryCount ?? 0;
         entry.storeId = e.msgId;
         q.restore(entry);
         messages++;

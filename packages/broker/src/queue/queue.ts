@@ -27,7 +27,7 @@ export type EnqueueResult = 'ok' | 'rejected';
 export interface QueueStore {
   writeMessage(data: Buffer, arrivedAt?: number): number;
   enqueue(key: string, msgId: number): void;
-  markDelivered(key: string, msgId: number): void;
+  markDelivered(key: string, msgId: number, deliveryCount?: number): void;
   remove(key: string, msgId: number): void;
   removeQueue(key: string): void;
   /** Group commit: asks for a sync soon (coalesced; nothing waits on it). */
@@ -332,6 +332,8 @@ export class Queue {
           this.drop(e, 'delivery_limit');
           continue;
         }
+        // The count survives a restart with the message.
+        if (e.storeId > 0) this.store!.markDelivered(this.storeKey, e.storeId, e.deliveryCount);
       }
       e.redelivered = true;
       this.loadedBytes += e.size;

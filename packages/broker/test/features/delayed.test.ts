@@ -2,19 +2,17 @@
 // across a restart and a kill -9, and bad declarations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { startBroker } from '../../src/index.js';
 import { connect, consume, expectChannelError, openConfirmChannel, safeClose, uniqueName } from '../helpers/amqp.js';
 import { client, startFeatureBroker, tempDataDir, type FeatureBroker } from './helpers.js';
+import { killed, startChild } from '../helpers/child-broker.js';
 
 let fb: FeatureBroker;
 before(async () => { fb = await startFeatureBroker(); });
 after(async () => { await fb.close(); });
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 describe('x-delayed-message', () => {
   test('messages are delivered in order of their delay, after undelayed ones', async (t) => {
@@ -168,28 +166,3 @@ describe('x-delayed-message persistence', () => {
   });
 });
 
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '..', 'durability', 'broker-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child broker did not start in 20 s')), 20_000);
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line !== undefined) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`child broker exited early (${code})`)));
-  });
-  return { child, port };
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}

@@ -18,6 +18,7 @@ import { ConsumerTimeouts } from './consumer-timeouts.js';
 import { delayOf } from '../exchange/delayed-scheduler.js';
 import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
 import type { ChannelConnection } from './channel-connection.js';
+import { MessageCounters } from '../stats/counters.js';
 
 type TxAction =
   | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
@@ -54,7 +55,25 @@ export class Channel implements ConsumerOwner {
   private readonly writeAllowed = new Map<string, boolean>();
   private replyTo: DirectReplyTo | undefined;
 
-  constructor(readonly id: number, readonly conn: ChannelConnection) {}
+  /** Message counters for the management API; undefined when the broker runs without stats. */
+  readonly stats: MessageCounters | undefined;
+  readonly createdAt = Date.now();
+
+  constructor(readonly id: number, readonly conn: ChannelConnection) {
+    this.stats = conn.statsEnabled ? new MessageCounters() : undefined;
+  }
+
+  // ---- introspection (management API) ----------------------------------------------------
+
+  get consumerList(): IterableIterator<Consumer> { return this.consumers.values(); }
+  get consumerCount(): number { return this.consumers.size; }
+  get unackedCount(): number { return this.unacked.count; }
+  get prefetchCount(): number { return this.consumerPrefetch; }
+  get globalPrefetchCount(): number { return this.channelPrefetch; }
+  get confirmMode(): boolean { return this.confirms !== undefined; }
+  get transactional(): boolean { return this.tx !== undefined; }
+  get uncommittedMessages(): number { return this.tx?.filter((a) => a.kind === 'publish').length ?? 0; }
+  get uncommittedAcks(): number { return this.tx?.filter((a) => a.kind !== 'publish').length ?? 0; }
 
   get connectionId(): number { return this.conn.id; }
   private get vhost(): VirtualHost { return this.conn.vhost; }
@@ -67,6 +86,13 @@ export class Channel implements ConsumerOwner {
     if (!this.access.check(this.conn.user, this.vhost.name, kind, resource)) {
       const what = type === 'queue' ? describeQueue(resource, this.vhost.name) : describeExchange(resource, this.vhost.name);
       throw accessRefused(`${kind} access to ${what} refused for user '${this.conn.user}'`);
+    }
+  }
+
+  /** Topic permissions: routing/binding keys on topic exchanges. */
+  private checkTopic(exchange: string, kind: 'write' | 'read', key: string): void {
+    if (!this.conn.topics.allows(this.conn.user, this.vhost.name, exchange, kind, key)) {
+      throw accessRefused(`${kind} access to topic '${key}' in exchange '${exchange}' in vhost '${this.vhost.name}' refused for user '${this.conn.user}'`);
     }
   }
 
@@ -111,6 +137,7 @@ export class Channel implements ConsumerOwner {
         const ex = this.vhost.exchange(m.exchange);
         this.check('write', 'queue', qname);
         this.check('read', 'exchange', m.exchange);
+        if (m.name === 'queue.bind' && ex.type === 'topic') this.checkTopic(ex.name, 'read', key);
         if (m.name === 'queue.bind') this.vhost.bind(ex, q, key, m.arguments);
         else this.vhost.unbind(ex, q, key, m.arguments);
         if (m.name === 'queue.unbind') this.conn.send(this.id, { name: 'queue.unbind-ok' });
@@ -189,6 +216,12 @@ export class Channel implements ConsumerOwner {
       return;
     }
     if (!passive && name !== '') this.check('configure', 'queue', name);
+    if (!passive && !this.vhost.queues.has(name)) {
+      const max = this.conn.vhostLimit('max-queues');
+      if (max !== undefined && this.vhost.queues.size >= max) {
+        throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.vhost.name}' (${max}) is reached`);
+      }
+    }
     const { queue } = this.vhost.declareQueue({ name, passive, durable, exclusive, autoDelete, args }, this.conn.id);
     this.lastQueueName = queue.name;
     if (!nowait) {
@@ -289,6 +322,12 @@ export class Channel implements ConsumerOwner {
       c.unacked++;
       this.timeouts.delivered(c.queue, now);
     }
+    const s = this.stats;
+    if (s !== undefined) {
+      if (c.noAck) s.deliverNoAck++;
+      else s.deliver++;
+      if (entry.redelivered) s.redeliver++;
+    }
     writeDeliver(this.conn.output(), this.id, this.conn.frameMax, c.tagBytes, tag, entry.redelivered, entry.msg);
   }
 
@@ -308,9 +347,13 @@ export class Channel implements ConsumerOwner {
     this.check('read', 'queue', qname);
     const entry = q.get(Date.now());
     if (entry === undefined) {
+      if (this.stats !== undefined) this.stats.getEmpty++;
+      if (q.stats !== undefined) q.stats.getEmpty++;
       this.conn.send(this.id, { name: 'basic.get-empty' });
       return;
     }
+    countGet(this.stats, noAck, entry.redelivered);
+    countGet(q.stats, noAck, entry.redelivered);
     const tag = ++this.deliveryTag;
     if (!noAck) {
       this.unacked.push(tag, entry, undefined, q);
@@ -384,6 +427,7 @@ export class Channel implements ConsumerOwner {
         list.push(entry);
       } else {
         if (rejected && !q.deleted) this.vhost.deadLetter(q, entry, 'rejected');
+        else if (!rejected && q.stats !== undefined) q.stats.ack++;
         q.discard(entry);
       }
       if (q !== lastQueue) {
@@ -391,6 +435,7 @@ export class Channel implements ConsumerOwner {
         lastQueue = q;
       }
     }
+    if (!rejected && this.stats !== undefined) this.stats.ack += slots.length;
     if (requeued !== undefined) for (const [q, list] of requeued) q.requeue(list, failed);
     // Credit was freed: let the queues deliver more.
     lastQueue?.dispatch();
@@ -463,6 +508,7 @@ export class Channel implements ConsumerOwner {
     }
     if (!allowed) this.check('write', 'exchange', exchangeName);
     const ex = this.vhost.exchange(exchangeName);
+    if (ex.type === 'topic') this.checkTopic(ex.name, 'write', msg.routingKey);
     if (ex.internal) throw accessRefused(`cannot publish to internal ${describeExchange(exchangeName, this.vhost.name)}`);
     const flags = msg.propertyFlags;
     let bcc: string[] | undefined;
@@ -534,6 +580,15 @@ export class Channel implements ConsumerOwner {
     }
     if (targets.length === 0 && !delivered && mandatory) {
       writeReturn(this.conn.output(), this.id, this.conn.frameMax, 312, 'NO_ROUTE', msg);
+    }
+    const s = this.stats;
+    if (s !== undefined) {
+      s.publish++;
+      if (targets.length === 0 && !delivered) {
+        if (mandatory) s.returnUnroutable++;
+        else s.dropUnroutable++;
+      }
+      if (confirmTag !== 0 && !rejected) s.confirm++;
     }
     const durability = this.conn.durability;
     if (stored && durability !== undefined) {
@@ -609,6 +664,7 @@ export class Channel implements ConsumerOwner {
 
   /** Releases everything the channel holds: consumers cancelled, unacked requeued. */
   teardown(): void {
+    const first = !this.closing;
     this.closing = true;
     for (const c of this.consumers.values()) {
       this.conn.consumerRemoved(c.queue);
@@ -621,7 +677,15 @@ export class Channel implements ConsumerOwner {
     this.timeouts.stop();
     this.requeueAll(true);
     this.publish.reset();
+    if (first && this.stats !== undefined) this.conn.retireStats(this.stats);
   }
+}
+
+function countGet(s: MessageCounters | undefined, noAck: boolean, redelivered: boolean): void {
+  if (s === undefined) return;
+  if (noAck) s.getNoAck++;
+  else s.get++;
+  if (redelivered) s.redeliver++;
 }
 
 function keysOf(v: unknown): string[] {

@@ -1,7 +1,10 @@
 import type { Duplex } from 'node:stream';
 
 /** What a connection needs of its transport: a TCP or TLS socket, or an in-process stream (memory://). */
-export type ConnectionStream = Duplex & { remoteAddress?: string; remotePort?: number; setNoDelay?(noDelay?: boolean): unknown };
+export type ConnectionStream = Duplex & {
+  remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number; encrypted?: boolean;
+  setNoDelay?(noDelay?: boolean): unknown;
+};
 import { decodeMethod, encodeMethod, FrameReader, FrameWriter, ProtocolError, type FieldTable, type FrameSink, type Method } from '@warren/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.js';
@@ -15,6 +18,9 @@ import type { VirtualHost } from '../vhost/vhost.js';
 import type { FlushScheduler, Flushable } from './flush-scheduler.js';
 import { decodeSaslResponse, SUPPORTED_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
+import type { MessageCounters } from '../stats/counters.js';
+import type { AuthBackoff } from './auth-backoff.js';
+import type { TopicAuthorizer } from '../auth/topic-authorizer.js';
 
 export interface ConnectionLimits {
   heartbeat: number;
@@ -36,6 +42,16 @@ export interface ConnectionHost {
   connectionClosed(c: Connection): void;
   /** Whether a resource alarm blocks publishers now. */
   readonly publishingBlocked: boolean;
+  /** Whether channels keep message counters. */
+  readonly statsEnabled: boolean;
+  /** Slows down repeated failed logins per source address. */
+  readonly authBackoff: AuthBackoff | undefined;
+  /** A vhost's limit, when one is set. */
+  vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined;
+  readonly topics: TopicAuthorizer;
+  connectionsIn(vhost: string): number;
+  /** Totals of a closed channel, kept in its vhost's figures. */
+  retireStats(vhost: string, c: MessageCounters): void;
 }
 
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -109,11 +125,22 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private authDelayTimer: NodeJS.Timeout | undefined;
   /** The client closed the connection (close-ok sent): waiting for it to close the socket. */
   private clientClosed = false;
   readonly connectedAt = Date.now();
+  /** Bytes and socket reads/writes, for the management API (per read event / flush, not per message). */
+  recvOct = 0;
+  recvCnt = 0;
+  sendOct = 0;
+  sendCnt = 0;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Whether the transport is TLS (amqps). */
+  readonly tls: boolean;
+  authMechanism = '';
 
   constructor(private readonly socket: ConnectionStream, private readonly host: ConnectionHost) {
     this.frameMax = host.limits.frameMax;
@@ -121,6 +148,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.reader = new FrameReader(this, host.limits.frameMax);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.tls = socket.encrypted === true;
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -136,15 +166,40 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   get access(): AccessControl { return this.host.access; }
+  get topics(): TopicAuthorizer { return this.host.topics; }
   get directReplyTo(): DirectReplyToRegistry { return this.host.directReplyTo; }
   get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }
   get channelCount(): number { return this.channels.size; }
+  /** Whether this connection has published (RabbitMQ counts publishers). */
+  get isPublisher(): boolean { return this.publisher; }
+  get channelList(): IterableIterator<Channel> { return this.channels.values(); }
+  get statsEnabled(): boolean { return this.host.statsEnabled; }
+  /** 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed', as RabbitMQ reports state. */
+  get stateName(): string {
+    switch (this.state) {
+      case 'header': case 'start-ok': return 'starting';
+      case 'tune-ok': return 'tuning';
+      case 'open': return 'opening';
+      case 'opened': return this.paused ? (this.alarmBlocked ? 'blocked' : 'flow') : 'running';
+      default: return this.state;
+    }
+  }
+
+  vhostLimit(key: 'max-connections' | 'max-queues'): number | undefined {
+    return this.vhost === undefined ? undefined : this.host.vhostLimit(this.vhost.name, key);
+  }
+
+  retireStats(c: MessageCounters): void {
+    if (this.vhost !== undefined) this.host.retireStats(this.vhost.name, c);
+  }
 
   // ---- input ---------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
     this.lastRecv = Date.now();
+    this.recvOct += chunk.length;
+    this.recvCnt++;
     if (this.state === 'header') {
       const rest = this.readProtocolHeader(chunk);
       if (rest === undefined || rest.length === 0) return;
@@ -281,9 +336,32 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (!SUPPORTED_MECHANISMS.includes(mechanism)) {
       throw connectionError(503, `COMMAND_INVALID - unknown authentication mechanism '${mechanism}'`);
     }
+    // A source with repeated failures waits before its attempt is even checked (brute force).
+    const delay = this.host.authBackoff?.delayFor(this.remoteAddress) ?? 0;
+    if (delay > 0) {
+      const saved = Buffer.from(response);
+      this.socket.pause();
+      this.authDelayTimer = setTimeout(() => {
+        this.authDelayTimer = undefined;
+        if (this.state !== 'start-ok') return;
+        this.socket.resume();
+        try {
+          this.authenticate(mechanism, saved);
+        } catch (e) {
+          this.fail(e, 0);
+        }
+        this.host.scheduler.flushAll();
+      }, delay);
+      return;
+    }
+    this.authenticate(mechanism, response);
+  }
+
+  private authenticate(mechanism: string, response: Buffer): void {
     const creds = decodeSaslResponse(mechanism, response);
     const user = creds && this.host.access.authenticate(creds.username, creds.password);
     if (!user || !this.host.access.mayConnectFrom(user, this.remoteAddress)) {
+      this.host.authBackoff?.failed(this.remoteAddress, creds?.username);
       this.host.logger.warn({ conn: this.id, user: creds?.username, remote: this.remoteAddress }, 'login refused');
       const text = `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`;
       if (this.capabilities.authenticationFailureClose) {
@@ -291,7 +369,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       }
       return this.endAfterFlush();
     }
+    this.host.authBackoff?.succeeded(this.remoteAddress);
     this.user = user.name;
+    this.authMechanism = mechanism;
     this.isImpersonator = user.tags.includes('impersonator');
     this.state = 'tune-ok';
     const l = this.host.limits;
@@ -316,6 +396,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (vhost === undefined) throw connectionError(530, `NOT_ALLOWED - vhost ${vhostName} not found`);
     if (!this.host.access.canAccessVhost(this.user, vhostName)) {
       throw connectionError(530, `NOT_ALLOWED - access to vhost '${vhostName}' refused for user '${this.user}'`);
+    }
+    const max = this.host.vhostLimit(vhostName, 'max-connections');
+    if (max !== undefined && this.host.connectionsIn(vhostName) >= max) {
+      throw connectionError(530, `access to vhost '${vhostName}' refused for user '${this.user}': connection limit (${max}) is reached`);
     }
     this.vhost = vhost;
     this.state = 'opened';
@@ -472,6 +556,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.reader.stop();
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.closeTimer);
+    clearTimeout(this.authDelayTimer);
     clearInterval(this.heartbeatTimer);
     this.teardownChannels();
     if (this.throttledBy !== undefined) for (const q of this.throttledBy) q.forgetPublisher(this);
@@ -516,6 +601,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.inFlight.push(out);
       this.out = this.spare ?? new FrameWriter(INITIAL_OUTPUT);
       this.spare = undefined;
+      this.sendOct += out.pos;
+      this.sendCnt++;
       this.socket.write(out.buf.subarray(0, out.pos), this.onWritten);
       this.lastSend = Date.now();
       if (this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;

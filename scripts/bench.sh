@@ -56,7 +56,7 @@ trap 'log "terminated"; exit 143' TERM
 
 # S7 opens thousands of connections: raise the descriptor limit for Warren (inherited)
 ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
-node packages/cli/dist/main.js server --port "$PORT" --bind 127.0.0.1 --management-port 0 --data-dir "$DATA" > "$WLOG" 2>&1 &
+node packages/cli/dist/main.js server --port "$PORT" --bind 127.0.0.1 --management-port 0 --prometheus-port 0 --data-dir "$DATA" > "$WLOG" 2>&1 &
 WPID=$!
 for _ in $(seq 120); do
   grep -qw ready "$WLOG" && break

@@ -66,9 +66,15 @@ export class ResourceAlarms {
     }
     this.checking = true;
     try {
-      const before = this.active;
+      let before = this.active;
       const rss = process.memoryUsage.rss();
       this.setMemory(rss > this.memoryLimit, rss);
+      // Publishers are told at once, not after the disk check below (whoever sees the alarm flag
+      // must find publishers already blocked).
+      if (this.active !== before) {
+        before = this.active;
+        this.onChange(before);
+      }
       if (this.opts.dataDir !== undefined) {
         try {
           const s = await statfs(this.opts.dataDir);

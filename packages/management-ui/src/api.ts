@@ -78,7 +78,8 @@ async function errorFrom(response: Response): Promise<ApiError> {
 /** Sends one request to `/api${path}` and returns the parsed JSON answer (undefined for an empty body). */
 export async function api<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
   const credentials = options.credentials ?? loadCredentials();
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  // no Accept: application/json — RabbitMQ answers 406 to it on DELETE …/contents (purge)
+  const headers: Record<string, string> = { ...options.headers };
   if (credentials) headers.Authorization = authHeader(credentials);
   let body: string | undefined;
   if (options.body !== undefined) {
@@ -87,7 +88,9 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
   }
   let response: Response;
   try {
-    response = await fetch(`/api${path}`, { method: options.method ?? 'GET', headers, body, cache: 'no-store' });
+    // credentials 'omit': the Authorization header is set explicitly, and with no browser-managed
+    // credentials a 401 with WWW-Authenticate comes back to us instead of raising the browser's prompt
+    response = await fetch(`/api${path}`, { method: options.method ?? 'GET', headers, body, cache: 'no-store', credentials: 'omit' });
   } catch (err) {
     throw new ApiError(0, 'Network error', err instanceof Error ? err.message : String(err));
   }

@@ -22,7 +22,7 @@ export function LoginPage({ onLogin, notice }: { onLogin: (c: Credentials, me: W
       const me = await api<WhoAmI>('/whoami', { credentials });
       onLogin(credentials, me);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? new ApiError(401, 'Login failed', err.reason || 'Wrong username or password, or the user may not use the management UI') : err);
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -52,6 +52,11 @@ export function LoginPage({ onLogin, notice }: { onLogin: (c: Credentials, me: W
           </button>
         </div>
         <ErrorBox error={error} />
+        {error instanceof ApiError && error.status === 401 && (
+          <p class="muted" data-testid="login-hint">
+            Check the username and password; the user also needs a management tag (management, policymaker, monitoring or administrator).
+          </p>
+        )}
       </form>
     </div>
   );

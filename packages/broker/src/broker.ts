@@ -14,6 +14,7 @@ import { DefinitionsPersister } from './durability/definitions-persister.js';
 import { exportDefinitions } from './durability/definitions-snapshot.js';
 import { Durability } from './durability/durability.js';
 import { DataDirLock } from './durability/data-dir-lock.js';
+import { MessageCounters } from './stats/counters.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -37,6 +38,8 @@ export interface BrokerOptions {
   memoryLimitBytes?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
+  /** Message counters for the management API and Prometheus (default true; false skips them on the hot path). */
+  stats?: boolean;
 }
 
 export interface Broker {
@@ -55,17 +58,29 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly vhosts = new Map<string, VirtualHost>();
   readonly connections = new Set<Connection>();
   readonly alarms: ResourceAlarms;
+  readonly statsEnabled: boolean;
+  /** Per vhost: counters of channels that have closed (live channels hold their own). */
+  readonly retiredStats = new Map<string, MessageCounters>();
+  readonly startedAt = Date.now();
   durability: Durability | undefined;
   private persister: DefinitionsPersister | undefined;
   private lock: DataDirLock | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<ConnectionStream>();
   port = 0;
+  /** Port of the amqps listener; 0 when TLS is not configured. */
+  tlsPort = 0;
+  /** Expiry (ms since the epoch) of the TLS certificate, when there is one. */
+  tlsCertificateExpiry: number | undefined;
+
+  get listenHost(): string | undefined { return this.opts.host; }
+  get dataDir(): string | undefined { return this.opts.dataDir; }
 
   constructor(private readonly opts: BrokerOptions = {}) {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.access = opts.accessControl ?? AccessControl.withDefaults();
     this.clusterName = opts.clusterName ?? 'warren@localhost';
+    this.statsEnabled = opts.stats !== false;
     this.limits = {
       heartbeat: opts.heartbeat ?? 60,
       frameMax: opts.frameMax ?? 131072,
@@ -97,7 +112,10 @@ export class WarrenBroker implements Broker, ConnectionHost {
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
     vh.listener = {
-      queueCreated: (q) => { if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load); },
+      queueCreated: (q) => {
+        if (this.statsEnabled) q.stats = new MessageCounters();
+        if (this.durability !== undefined) q.attachStore(this.durability.store, this.durability.load);
+      },
       durableChanged: () => this.persister?.markDirty(),
     };
     return vh;
@@ -187,6 +205,17 @@ export class WarrenBroker implements Broker, ConnectionHost {
     socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(socket, this);
     this.connections.add(conn);
+  }
+
+  /** Users, vhosts or permissions changed outside AMQP (management API): save the definitions file. */
+  definitionsChanged(): void {
+    this.persister?.markDirty();
+  }
+
+  retireStats(vhost: string, c: MessageCounters): void {
+    let total = this.retiredStats.get(vhost);
+    if (total === undefined) this.retiredStats.set(vhost, (total = new MessageCounters()));
+    total.add(c);
   }
 
   connectionClosed(c: Connection): void {

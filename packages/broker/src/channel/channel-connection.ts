@@ -5,6 +5,7 @@ import type { VirtualHost } from '../vhost/vhost.js';
 import type { Channel } from './channel.js';
 import type { DirectReplyToRegistry } from './direct-reply-to.js';
 import type { Durability } from '../durability/durability.js';
+import type { MessageCounters } from '../stats/counters.js';
 
 /** What a channel needs from its connection (kept narrow so channels are testable alone). */
 export interface ChannelConnection {
@@ -27,4 +28,8 @@ export interface ChannelConnection {
   throttleBy(q: Queue): void;
   consumerAdded(q: Queue): void;
   consumerRemoved(q: Queue): void;
+  /** Whether channels keep message counters (the broker's stats option). */
+  readonly statsEnabled: boolean;
+  /** A closing channel hands its counters over, so vhost totals survive it. */
+  retireStats(c: MessageCounters): void;
 }

@@ -16,6 +16,7 @@ import { PublishAssembler } from './publish-assembler.js';
 import { UnackedLog } from './unacked-log.js';
 import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
 import type { ChannelConnection } from './channel-connection.js';
+import { MessageCounters } from '../stats/counters.js';
 
 type TxAction =
   | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
@@ -46,7 +47,26 @@ export class Channel implements ConsumerOwner {
   private readonly writeAllowed = new Map<string, boolean>();
   private replyTo: DirectReplyTo | undefined;
 
-  constructor(readonly id: number, readonly conn: ChannelConnection) {}
+  /** Message counters for the management API; undefined when the broker runs without stats. */
+  readonly stats: MessageCounters | undefined;
+  readonly createdAt = Date.now();
+
+  constructor(readonly id: number, readonly conn: ChannelConnection) {
+    this.stats = conn.statsEnabled ? new MessageCounters() : undefined;
+  }
+
+  // ---- introspection (management API) ----------------------------------------------------
+
+  get consumerList(): IterableIterator<Consumer> { return this.consumers.values(); }
+  get consumerCount(): number { return this.consumers.size; }
+  get unackedCount(): number { return this.unacked.count; }
+  get prefetchCount(): number { return this.consumerPrefetch; }
+  get globalPrefetchCount(): number { return this.channelPrefetch; }
+  get confirmMode(): boolean { return this.confirms !== undefined; }
+  get transactional(): boolean { return this.tx !== undefined; }
+  get uncommittedMessages(): number { return this.tx?.filter((a) => a.kind === 'publish').length ?? 0; }
+  get uncommittedAcks(): number { return this.tx?.filter((a) => a.kind !== 'publish').length ?? 0; }
+  get flowBlocked(): boolean { return !this.flowActive; }
 
   get connectionId(): number { return this.conn.id; }
   private get vhost(): VirtualHost { return this.conn.vhost; }
@@ -273,6 +293,12 @@ export class Channel implements ConsumerOwner {
       this.unacked.push(tag, entry, c, c.queue);
       c.unacked++;
     }
+    const s = this.stats;
+    if (s !== undefined) {
+      if (c.noAck) s.deliverNoAck++;
+      else s.deliver++;
+      if (entry.redelivered) s.redeliver++;
+    }
     writeDeliver(this.conn.output(), this.id, this.conn.frameMax, c.tagBytes, tag, entry.redelivered, entry.msg);
   }
 
@@ -292,9 +318,13 @@ export class Channel implements ConsumerOwner {
     this.check('read', 'queue', qname);
     const entry = q.get(Date.now());
     if (entry === undefined) {
+      if (this.stats !== undefined) this.stats.getEmpty++;
+      if (q.stats !== undefined) q.stats.getEmpty++;
       this.conn.send(this.id, { name: 'basic.get-empty' });
       return;
     }
+    countGet(this.stats, noAck, entry.redelivered);
+    countGet(q.stats, noAck, entry.redelivered);
     const tag = ++this.deliveryTag;
     if (!noAck) {
       this.unacked.push(tag, entry, undefined, q);
@@ -364,6 +394,7 @@ export class Channel implements ConsumerOwner {
         list.push(entry);
       } else {
         if (rejected && !q.deleted) this.vhost.deadLetter(q, entry, 'rejected');
+        else if (!rejected && q.stats !== undefined) q.stats.ack++;
         q.discard(entry);
       }
       if (q !== lastQueue) {
@@ -371,6 +402,7 @@ export class Channel implements ConsumerOwner {
         lastQueue = q;
       }
     }
+    if (!rejected && this.stats !== undefined) this.stats.ack += slots.length;
     if (requeued !== undefined) for (const [q, list] of requeued) q.requeue(list);
     // Credit was freed: let the queues deliver more.
     lastQueue?.dispatch();
@@ -482,6 +514,15 @@ export class Channel implements ConsumerOwner {
     if (targets.length === 0 && !delivered && mandatory) {
       writeReturn(this.conn.output(), this.id, this.conn.frameMax, 312, 'NO_ROUTE', msg);
     }
+    const s = this.stats;
+    if (s !== undefined) {
+      s.publish++;
+      if (targets.length === 0 && !delivered) {
+        if (mandatory) s.returnUnroutable++;
+        else s.dropUnroutable++;
+      }
+      if (confirmTag !== 0 && !rejected) s.confirm++;
+    }
     const durability = this.conn.durability;
     if (stored && durability !== undefined) {
       const storeSeq = durability.awaitSync(this);
@@ -556,6 +597,7 @@ export class Channel implements ConsumerOwner {
 
   /** Releases everything the channel holds: consumers cancelled, unacked requeued. */
   teardown(): void {
+    const first = !this.closing;
     this.closing = true;
     for (const c of this.consumers.values()) {
       this.conn.consumerRemoved(c.queue);
@@ -567,7 +609,15 @@ export class Channel implements ConsumerOwner {
     this.conn.durability?.forget(this);
     this.requeueAll();
     this.publish.reset();
+    if (first && this.stats !== undefined) this.conn.retireStats(this.stats);
   }
+}
+
+function countGet(s: MessageCounters | undefined, noAck: boolean, redelivered: boolean): void {
+  if (s === undefined) return;
+  if (noAck) s.getNoAck++;
+  else s.get++;
+  if (redelivered) s.redeliver++;
 }
 
 function keysOf(v: unknown): string[] {

@@ -1,7 +1,10 @@
 import type { Duplex } from 'node:stream';
 
 /** What a connection needs of its transport: a TCP or TLS socket, or an in-process stream (memory://). */
-export type ConnectionStream = Duplex & { remoteAddress?: string; remotePort?: number; setNoDelay?(noDelay?: boolean): unknown };
+export type ConnectionStream = Duplex & {
+  remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number; encrypted?: boolean;
+  setNoDelay?(noDelay?: boolean): unknown;
+};
 import { decodeMethod, encodeMethod, FrameReader, FrameWriter, ProtocolError, type FieldTable, type FrameSink, type Method } from '@warren/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.js';
@@ -15,6 +18,7 @@ import type { VirtualHost } from '../vhost/vhost.js';
 import type { FlushScheduler, Flushable } from './flush-scheduler.js';
 import { decodeSaslResponse, SUPPORTED_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
+import type { MessageCounters } from '../stats/counters.js';
 
 export interface ConnectionLimits {
   heartbeat: number;
@@ -36,6 +40,10 @@ export interface ConnectionHost {
   connectionClosed(c: Connection): void;
   /** Whether a resource alarm blocks publishers now. */
   readonly publishingBlocked: boolean;
+  /** Whether channels keep message counters. */
+  readonly statsEnabled: boolean;
+  /** Totals of a closed channel, kept in its vhost's figures. */
+  retireStats(vhost: string, c: MessageCounters): void;
 }
 
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -110,8 +118,18 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   readonly connectedAt = Date.now();
+  /** Bytes and socket reads/writes, for the management API (per read event / flush, not per message). */
+  recvOct = 0;
+  recvCnt = 0;
+  sendOct = 0;
+  sendCnt = 0;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Whether the transport is TLS (amqps). */
+  readonly tls: boolean;
+  authMechanism = '';
 
   constructor(private readonly socket: ConnectionStream, private readonly host: ConnectionHost) {
     this.frameMax = host.limits.frameMax;
@@ -119,6 +137,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.reader = new FrameReader(this, host.limits.frameMax);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.tls = socket.encrypted === true;
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -138,11 +159,29 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }
   get channelCount(): number { return this.channels.size; }
+  get channelList(): IterableIterator<Channel> { return this.channels.values(); }
+  get statsEnabled(): boolean { return this.host.statsEnabled; }
+  /** 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed', as RabbitMQ reports state. */
+  get stateName(): string {
+    switch (this.state) {
+      case 'header': case 'start-ok': return 'starting';
+      case 'tune-ok': return 'tuning';
+      case 'open': return 'opening';
+      case 'opened': return this.paused ? (this.alarmBlocked ? 'blocked' : 'flow') : 'running';
+      default: return this.state;
+    }
+  }
+
+  retireStats(c: MessageCounters): void {
+    if (this.vhost !== undefined) this.host.retireStats(this.vhost.name, c);
+  }
 
   // ---- input ---------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
     this.lastRecv = Date.now();
+    this.recvOct += chunk.length;
+    this.recvCnt++;
     if (this.state === 'header') {
       const rest = this.readProtocolHeader(chunk);
       if (rest === undefined || rest.length === 0) return;
@@ -290,6 +329,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       return this.endAfterFlush();
     }
     this.user = user.name;
+    this.authMechanism = mechanism;
     this.isImpersonator = user.tags.includes('impersonator');
     this.state = 'tune-ok';
     const l = this.host.limits;
@@ -496,6 +536,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.inFlight.push(out);
       this.out = this.spare ?? new FrameWriter(INITIAL_OUTPUT);
       this.spare = undefined;
+      this.sendOct += out.pos;
+      this.sendCnt++;
       this.socket.write(out.buf.subarray(0, out.pos), this.onWritten);
       this.lastSend = Date.now();
       if (this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;

@@ -4,6 +4,7 @@ import type { Consumer } from './consumer.js';
 import { QueueEntry } from './queue-entry.js';
 import type { QueueSettings } from './queue-arguments.js';
 import { ReadyList } from './ready-list.js';
+import type { MessageCounters } from '../stats/counters.js';
 
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
@@ -61,6 +62,8 @@ export class Queue {
   /** Statistics for declare-ok / management. */
   publishedCount = 0;
   deliveredCount = 0;
+  /** Message counters for the management API; undefined when the broker runs without stats. */
+  stats: MessageCounters | undefined;
   /** Set for durable, non-exclusive queues when the broker has a data directory. */
   private store: QueueStore | undefined;
   /** Bytes of ready entries whose message is in memory (the paging window). */
@@ -191,6 +194,7 @@ export class Queue {
       return 'rejected';
     }
     this.publishedCount++;
+    if (this.stats !== undefined) this.stats.publish++;
     if (this.ready.length === 0) {
       const c = this.pickConsumer();
       if (ttl === 0 && c === undefined) {
@@ -245,6 +249,12 @@ export class Queue {
 
   private deliverTo(c: Consumer, entry: QueueEntry): void {
     this.deliveredCount++;
+    const s = this.stats;
+    if (s !== undefined) {
+      if (c.noAck) s.deliverNoAck++;
+      else s.deliver++;
+      if (entry.redelivered) s.redeliver++;
+    }
     if (c.noAck) this.discard(entry);
     else {
       this.unackedCount++;

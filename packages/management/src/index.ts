@@ -1,0 +1,2 @@
+export { startManagement, buildManagementApp, type ManagementOptions, type ManagementServer } from './server.js';
+export { StatsCollector } from './stats.js';

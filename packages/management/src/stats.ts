@@ -1,0 +1,154 @@
+// Samples the broker's counters every interval and keeps per-second rates (RabbitMQ's
+// `*_details.rate`) for queues, channels, connections, vhosts and the whole node.
+import { MESSAGE_STATS_FIELDS, MessageCounters, RateSampler, type Channel, type Connection, type Queue, type VirtualHost, type WarrenBroker } from '@warren/broker';
+
+const QUEUE_GAUGES = 3; // messages, messages_ready, messages_unacknowledged
+
+export class StatsCollector {
+  readonly sampler = new RateSampler();
+  private timer: NodeJS.Timeout | undefined;
+  /** Keys for the node-wide figures in the sampler. */
+  private readonly globalKey = {};
+  private readonly globalTotalsKey = {};
+  private readonly vhostTotalsKeys = new Map<string, object>();
+
+  constructor(readonly broker: WarrenBroker, readonly intervalMs: number) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Message counters of a vhost: its closed channels plus the live ones. */
+  vhostCounters(vhost: string): MessageCounters {
+    const total = new MessageCounters();
+    const retired = this.broker.retiredStats.get(vhost);
+    if (retired !== undefined) total.add(retired);
+    for (const conn of this.broker.connections) {
+      if (conn.vhost?.name !== vhost) continue;
+      for (const ch of conn.channelList) if (ch.stats !== undefined) total.add(ch.stats);
+    }
+    return total;
+  }
+
+  globalCounters(): MessageCounters {
+    const total = new MessageCounters();
+    for (const c of this.broker.retiredStats.values()) total.add(c);
+    for (const conn of this.broker.connections) {
+      for (const ch of conn.channelList) if (ch.stats !== undefined) total.add(ch.stats);
+    }
+    return total;
+  }
+
+  queueTotals(vhost?: string): { messages: number; ready: number; unacked: number } {
+    let ready = 0;
+    let unacked = 0;
+    for (const vh of this.broker.vhosts.values()) {
+      if (vhost !== undefined && vh.name !== vhost) continue;
+      for (const q of vh.queues.values()) {
+        ready += q.messageCount;
+        unacked += q.unackedCount;
+      }
+    }
+    return { messages: ready + unacked, ready, unacked };
+  }
+
+  private vhostTotalsKey(name: string): object {
+    let k = this.vhostTotalsKeys.get(name);
+    if (k === undefined) this.vhostTotalsKeys.set(name, (k = {}));
+    return k;
+  }
+
+  /** Records every object's current values. */
+  sample(now = Date.now()): void {
+    const s = this.sampler;
+    for (const vh of this.broker.vhosts.values()) {
+      for (const q of vh.queues.values()) {
+        s.record(q, [q.messageCount + q.unackedCount, q.messageCount, q.unackedCount, ...counterValues(q.stats)], now);
+      }
+      s.record(vh, counterValues(this.vhostCounters(vh.name)), now);
+      const t = this.queueTotals(vh.name);
+      s.record(this.vhostTotalsKey(vh.name), [t.messages, t.ready, t.unacked], now);
+    }
+    for (const conn of this.broker.connections) {
+      s.record(conn, [conn.recvOct, conn.sendOct, conn.recvCnt, conn.sendCnt], now);
+      for (const ch of conn.channelList) s.record(ch, counterValues(ch.stats), now);
+    }
+    s.record(this.globalKey, counterValues(this.globalCounters()), now);
+    const t = this.queueTotals();
+    s.record(this.globalTotalsKey, [t.messages, t.ready, t.unacked], now);
+  }
+
+  rate(obj: object, index: number): number {
+    return round(this.sampler.rates(obj)?.[index] ?? 0);
+  }
+
+  // ---- formatted figures -----------------------------------------------------------------
+
+  messageStats(counters: MessageCounters | undefined, key: object, offset = 0): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (counters === undefined) return out;
+    const rates = this.sampler.rates(key);
+    MESSAGE_STATS_FIELDS.forEach(([name, get], i) => {
+      out[name] = get(counters);
+      out[`${name}_details`] = { rate: round(rates?.[offset + i] ?? 0) };
+    });
+    return out;
+  }
+
+  queueMessageStats(q: Queue): Record<string, unknown> {
+    return this.messageStats(q.stats, q, QUEUE_GAUGES);
+  }
+
+  channelMessageStats(ch: Channel): Record<string, unknown> {
+    return this.messageStats(ch.stats, ch);
+  }
+
+  vhostMessageStats(vh: VirtualHost): Record<string, unknown> {
+    return this.broker.statsEnabled ? this.messageStats(this.vhostCounters(vh.name), vh) : {};
+  }
+
+  globalMessageStats(): Record<string, unknown> {
+    return this.broker.statsEnabled ? this.messageStats(this.globalCounters(), this.globalKey) : {};
+  }
+
+  queueGaugeDetails(q: Queue): Record<string, unknown> {
+    return {
+      messages_details: { rate: this.rate(q, 0) },
+      messages_ready_details: { rate: this.rate(q, 1) },
+      messages_unacknowledged_details: { rate: this.rate(q, 2) },
+    };
+  }
+
+  /** queue_totals for the overview (all vhosts) or one vhost. */
+  totals(vhost?: string): Record<string, unknown> {
+    const t = this.queueTotals(vhost);
+    const key = vhost === undefined ? this.globalTotalsKey : this.vhostTotalsKey(vhost);
+    return {
+      messages: t.messages, messages_details: { rate: this.rate(key, 0) },
+      messages_ready: t.ready, messages_ready_details: { rate: this.rate(key, 1) },
+      messages_unacknowledged: t.unacked, messages_unacknowledged_details: { rate: this.rate(key, 2) },
+    };
+  }
+
+  connectionDetails(conn: Connection): Record<string, unknown> {
+    return {
+      recv_oct: conn.recvOct, recv_oct_details: { rate: this.rate(conn, 0) },
+      send_oct: conn.sendOct, send_oct_details: { rate: this.rate(conn, 1) },
+      recv_cnt: conn.recvCnt, send_cnt: conn.sendCnt,
+    };
+  }
+}
+
+function counterValues(c: MessageCounters | undefined): number[] {
+  return c === undefined ? [] : MESSAGE_STATS_FIELDS.map(([, get]) => get(c));
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -46,7 +46,8 @@ export function LineChart({ title, series, capacity, format, testid }: { title: 
             </text>
           </g>
         ))}
-        {series.map((s) =>
+        {/* the first series is drawn last, on top, where lines coincide */}
+        {[...series].reverse().map((s) =>
           s.values.length > 1 ? (
             <polyline
               key={s.label}

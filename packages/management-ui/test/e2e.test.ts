@@ -7,7 +7,7 @@
 // a RabbitMQ) and WARREN_TEST_URL (that broker's AMQP URL) the same tests run against RabbitMQ.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
@@ -53,19 +53,11 @@ interface Target {
   close(): Promise<void>;
 }
 
-interface Closable {
-  close(reason?: string): Promise<void>;
-}
-
 /** Warren in-process: the broker on a free port plus its management server (API + UI) on another. */
 async function startWarren(): Promise<Target> {
   const { pino } = await import('pino');
   const { startBroker } = await import('@warren/broker');
-  // through a variable: this file must load even where the management package is not built yet
-  const managementEntry = '@warren/management';
-  const { startManagement } = (await import(managementEntry)) as {
-    startManagement(o: { broker: unknown; port: number; host?: string; uiDir?: string }): Promise<Closable & { port: number }>;
-  };
+  const { startManagement } = await import('@warren/management');
   const broker = await startBroker({ port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
   const management = await startManagement({ broker, port: 0, host: '127.0.0.1', uiDir: distDir });
   return {
@@ -147,6 +139,9 @@ async function numberIn(testid: string): Promise<number> {
 
 describe('management UI in Chromium', () => {
   before(async () => {
+    if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    // screenshots of an earlier run must not pass for this run's
+    rmSync(artifacts, { recursive: true, force: true });
     mkdirSync(artifacts, { recursive: true });
     await ensureBuilt();
     target = await startTarget();

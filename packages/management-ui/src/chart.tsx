@@ -37,7 +37,7 @@ export function LineChart({ title, series, capacity, format, testid }: { title: 
   return (
     <figure class="chart" data-testid={testid}>
       <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={title}>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={title} data-zero-y={plotHeight}>
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={PAD_LEFT} x2={WIDTH} y1={y(top * f)} y2={y(top * f)} class="grid" />
@@ -51,6 +51,7 @@ export function LineChart({ title, series, capacity, format, testid }: { title: 
           s.values.length > 1 ? (
             <polyline
               key={s.label}
+              data-testid={`line-${s.testid}`}
               fill="none"
               stroke={s.color}
               stroke-width="2"

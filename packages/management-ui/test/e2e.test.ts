@@ -119,9 +119,12 @@ function row(testid: string, name: string) {
   return page.locator(`[data-testid="${testid}"][data-name="${name.replace(/["\\]/g, '\\$&')}"]`);
 }
 
+/** Waits for the success message of an action in `scope`; an API error shown there instead fails at once. */
 async function noticeSays(scope: ReturnType<Page['locator']> | Page, text: string): Promise<void> {
-  const notice = scope.getByTestId('notice').filter({ hasText: text });
-  await notice.first().waitFor({ timeout: WAIT_MS });
+  const notice = scope.getByTestId('notice').filter({ hasText: text }).first();
+  const error = scope.getByTestId('error').first();
+  await notice.or(error).waitFor({ timeout: WAIT_MS });
+  if (await error.isVisible()) assert.fail(`expected "${text}", the UI shows an error: ${await error.textContent()}`);
 }
 
 /** Clicks a two-step button: the button, then its confirmation. */
@@ -251,8 +254,19 @@ describe('management UI in Chromium', () => {
       publishedBefore,
       { timeout: WAIT_MS, polling: 500 },
     );
-    // two samples at least: the chart has drawn a line for the rate
-    await page.locator('[data-testid="chart-rates"] polyline').first().waitFor({ timeout: WAIT_MS });
+    // the chart's publish line has two samples at least and rises above the zero line
+    await page.waitForFunction(
+      () => {
+        const svg = document.querySelector('[data-testid="chart-rates"] svg');
+        const line = svg?.querySelector('[data-testid="line-rate-publish"]');
+        if (!svg || !line) return false;
+        const zeroY = Number(svg.getAttribute('data-zero-y'));
+        const ys = (line.getAttribute('points') ?? '').split(' ').map((p) => Number(p.split(',')[1]));
+        return ys.length >= 2 && Math.min(...ys) < zeroY;
+      },
+      undefined,
+      { timeout: WAIT_MS, polling: 500 },
+    );
     assert.ok((await numberIn('total-connections')) >= 1);
     assert.ok((await numberIn('total-queues')) >= 2);
     await shot('overview');
@@ -316,6 +330,7 @@ describe('management UI in Chromium', () => {
     await go('#/vhosts', 'page-vhosts');
     await page.getByTestId('add-vhost-name').fill('ui-e2e-vhost');
     await page.getByTestId('add-vhost-submit').click();
+    await noticeSays(page.getByTestId('add-vhost-form'), 'Virtual host ui-e2e-vhost added');
     await row('vhost-row', 'ui-e2e-vhost').waitFor({ timeout: WAIT_MS });
     await shot('vhosts');
 
@@ -324,6 +339,7 @@ describe('management UI in Chromium', () => {
     await page.getByTestId('add-user-password').fill('s3cret-Pw');
     await page.getByTestId('add-user-tags').fill('monitoring, policymaker');
     await page.getByTestId('add-user-submit').click();
+    await noticeSays(page.getByTestId('add-user-form'), 'User ui-e2e-user added');
     const user = row('user-row', 'ui-e2e-user');
     await user.waitFor({ timeout: WAIT_MS });
     const shownTags = (await user.getByTestId('user-tags').textContent()) ?? '';
@@ -337,6 +353,7 @@ describe('management UI in Chromium', () => {
     await form.getByTestId('set-permission-user').selectOption('ui-e2e-user', { timeout: WAIT_MS });
     await form.getByTestId('set-permission-vhost').selectOption('ui-e2e-vhost', { timeout: WAIT_MS });
     await form.getByTestId('set-permission-submit').click();
+    await noticeSays(form, 'Permissions of ui-e2e-user in ui-e2e-vhost set');
     const permission = row('permission-row', 'ui-e2e-user@ui-e2e-vhost');
     await permission.waitFor({ timeout: WAIT_MS });
     await shot('permissions');
@@ -357,6 +374,7 @@ describe('management UI in Chromium', () => {
     await page.getByTestId('add-policy-pattern').fill('^ui-e2e-');
     await page.getByTestId('add-policy-definition').fill('{"max-length": 100}');
     await page.getByTestId('add-policy-submit').click();
+    await noticeSays(page.getByTestId('add-policy-form'), 'Policy ui-e2e-policy set');
     const policy = row('policy-row', 'ui-e2e-policy');
     await policy.waitFor({ timeout: WAIT_MS });
     assert.match((await policy.textContent()) ?? '', /max-length: 100/);

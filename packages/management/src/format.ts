@@ -198,19 +198,6 @@ function quotePlus(s: string): string {
   return out;
 }
 
-/** The routing key of a properties key, and its argument hash ('' when none). */
-export function parsePropertiesKey(props: string): { key: string; hash: string } {
-  if (props === '~') return { key: '', hash: '' };
-  const i = props.indexOf('~');
-  const raw = i < 0 ? props : props.slice(0, i);
-  let key: string;
-  try {
-    key = decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    key = raw;
-  }
-  return { key, hash: i < 0 ? '' : props.slice(i + 1) };
-}
 
 export function formatBinding(vhost: string, source: Exchange | string, destination: BindingDestination, key: string, args: FieldTable): Json {
   return {

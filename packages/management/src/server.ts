@@ -91,6 +91,11 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
     req.principal = await authenticate(req, broker, backoff);
   });
 
+  // A request without a body validates as an empty object (RabbitMQ treats them the same).
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined || req.body === null) req.body = {};
+  });
+
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);

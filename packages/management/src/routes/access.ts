@@ -89,7 +89,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ManagementContext): void
     requireVhostVisible(broker, p, v.name);
     return formatVhost(broker, stats, v);
   });
-  app.put<{ Params: { vhost: string }; Body: Static<typeof VhostBody> | undefined }>('/api/vhosts/:vhost', { schema: { body: Type.Optional(VhostBody) } }, async (req, reply) => {
+  app.put<{ Params: { vhost: string }; Body: Static<typeof VhostBody> }>('/api/vhosts/:vhost', { schema: { body: VhostBody } }, async (req, reply) => {
     const p = principalOf(req);
     requireAdmin(p);
     const name = req.params.vhost;

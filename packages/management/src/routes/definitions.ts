@@ -15,7 +15,6 @@ export function definitionsRoutes(app: FastifyInstance, ctx: ManagementContext):
   };
 
   const importBody = (body: unknown, vhost?: string): void => {
-    if (body === undefined) throw badRequest('definitions: the request body is empty');
     try {
       importDefinitions(broker, store, body, vhost);
     } catch (e) {

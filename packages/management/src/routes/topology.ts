@@ -5,7 +5,7 @@ import { buildMessage, Exchange, MessageCounters, type PermissionKind, type Queu
 import type { FieldTable } from '@warren/protocol';
 import { canSeeVhost, requireVhostAccess, requireVhostVisible, type Principal } from '../auth.js';
 import { amqp, principalOf, queryOf, vhostOr404, type ManagementContext } from '../context.js';
-import { exchangeFromUrl, formatBinding, formatExchange, formatQueue, parsePropertiesKey, propertiesKey, vhostBindings, type Json } from '../format.js';
+import { exchangeFromUrl, formatBinding, formatExchange, formatQueue, propertiesKey, vhostBindings, type Json } from '../format.js';
 import { badRequest, HttpError, notAuthorised, notFound } from '../http-error.js';
 import { listResponse } from '../listing.js';
 import { decodePayload, messageJson, propertiesFromJson } from '../message-json.js';
@@ -123,7 +123,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     requireVhostVisible(broker, p, vh.name);
     return formatExchange(exchangeOr404(vh, req.params.name), vh.name);
   });
-  app.put<VQ & { Body: Static<typeof ExchangeBody> | undefined }>('/api/exchanges/:vhost/:name', { schema: { body: Type.Optional(ExchangeBody) } }, async (req, reply) => {
+  app.put<VQ & { Body: Static<typeof ExchangeBody> }>('/api/exchanges/:vhost/:name', { schema: { body: ExchangeBody } }, async (req, reply) => {
     const p = principalOf(req);
     const vh = vhostForWrite(broker, p, req.params.vhost);
     const name = exchangeFromUrl(req.params.name);
@@ -205,7 +205,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     out['consumer_details'] = consumerDetailsOf(ctx, q);
     return out;
   });
-  app.put<VQ & { Body: Static<typeof QueueBody> | undefined }>('/api/queues/:vhost/:name', { schema: { body: Type.Optional(QueueBody) } }, async (req, reply) => {
+  app.put<VQ & { Body: Static<typeof QueueBody> }>('/api/queues/:vhost/:name', { schema: { body: QueueBody } }, async (req, reply) => {
     const p = principalOf(req);
     const vh = vhostForWrite(broker, p, req.params.vhost);
     const name = req.params.name;
@@ -320,7 +320,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
       const { vh, source, dest } = ends(req, principalOf(req), false);
       return listResponse(between(vh, source, dest), queryOf(req), []);
     });
-    app.post<Ends & { Body: Static<typeof BindingBody> | undefined }>(base, { schema: { body: Type.Optional(BindingBody) } }, async (req, reply: FastifyReply) => {
+    app.post<Ends & { Body: Static<typeof BindingBody> }>(base, { schema: { body: BindingBody } }, async (req, reply: FastifyReply) => {
       const p = principalOf(req);
       const { vh, source, dest } = ends(req, p, true);
       const key = req.body?.routing_key ?? '';
@@ -333,7 +333,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     });
     app.get<Ends>(`${base}/:props`, async (req) => {
       const { vh, source, dest } = ends(req, principalOf(req), false);
-      const found = between(vh, source, dest).find((b) => b['properties_key'] === req.params.props);
+      const found = between(vh, source, dest).find((b) => matchesProps(b['properties_key'] as string, b['routing_key'] as string, b['arguments'] as object, req.params.props ?? ''));
       if (found === undefined) throw notFound();
       return found;
     });
@@ -343,8 +343,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
       checkPerm(broker, p, vh.name, 'write', kind === 'q' ? 'queue' : 'exchange', dest.name);
       checkPerm(broker, p, vh.name, 'read', 'exchange', source.name);
       const props = req.params.props ?? '';
-      const { key } = parsePropertiesKey(props);
-      const binding = source.isDefault ? undefined : [...source.router.bindings()].find((b) => b.target === dest && b.key === key && propertiesKey(b.key, b.args) === props);
+      const binding = source.isDefault ? undefined : [...source.router.bindings()].find((b) => b.target === dest && matchesProps(propertiesKey(b.key, b.args), b.key, b.args, props));
       if (binding === undefined) throw notFound();
       amqp(() => vh.unbind(source, dest, binding.key, binding.args));
       return reply.code(204).send();
@@ -365,4 +364,13 @@ function consumerDetailsOf(ctx: ManagementContext, q: Queue): Json[] {
     queue: { name: q.name, vhost: q.vhost },
     channel_details: { node: ctx.broker.clusterName },
   }));
+}
+
+/**
+ * Whether a URL's properties key names a binding. Clients URL-encode the properties key once more
+ * (RabbitMQ's own Location header does); a key sent with only the routing key encoded is accepted too.
+ */
+function matchesProps(propsKey: string, routingKey: string, args: object, given: string): boolean {
+  if (propsKey === given) return true;
+  return Object.keys(args).length === 0 && routingKey === given && given !== '';
 }

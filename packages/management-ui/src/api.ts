@@ -63,7 +63,8 @@ export interface RequestOptions {
   credentials?: Credentials;
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+/** Turns an error answer into an ApiError, from its {"error","reason"} body when it has one. */
+export async function errorFrom(response: Response): Promise<ApiError> {
   const text = await response.text();
   try {
     const body = JSON.parse(text) as { error?: unknown; reason?: unknown };

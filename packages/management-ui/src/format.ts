@@ -19,7 +19,7 @@ export function bytes(value: number | undefined): string {
     v /= 1024;
     unit++;
   }
-  return unit === 0 ? `${v} B` : `${v.toFixed(1)} ${units[unit]}`;
+  return unit === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[unit]}`;
 }
 
 /** User tags come as an array (RabbitMQ ≥ 3.9) or as a comma-separated string (older exports). */

@@ -1,7 +1,8 @@
 // Forms shared by the exchange and queue pages: publish a message, and get messages from a queue.
 import { useState } from 'preact/hooks';
 import { api, enc } from './api.js';
-import { ActionResult, Field, parseJsonObject } from './components.js';
+import { ActionResult, Field } from './components.js';
+import { parseJsonObject } from './parse.js';
 import { keyValues } from './format.js';
 import { useAction } from './hooks.js';
 

@@ -1,7 +1,8 @@
 // Exchanges: the list with an add form, and one exchange's page with publish and delete.
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
-import { ActionResult, ConfirmButton, ErrorBox, Field, ListControls, Section, VhostSelect, parseJsonObject } from '../components.js';
+import { ActionResult, ConfirmButton, ErrorBox, Field, ListControls, Section, VhostSelect } from '../components.js';
+import { parseJsonObject } from '../parse.js';
 import { keyValues, rate, yesNo } from '../format.js';
 import { href, useAction, usePagedList, usePoll } from '../hooks.js';
 import { PublishForm } from '../messages.js';

@@ -1,7 +1,8 @@
 // Policies: list, add (or replace), delete.
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
-import { ActionResult, ConfirmButton, ErrorBox, Field, Section, VhostSelect, parseJsonObject } from '../components.js';
+import { ActionResult, ConfirmButton, ErrorBox, Field, Section, VhostSelect } from '../components.js';
+import { parseJsonObject } from '../parse.js';
 import { keyValues } from '../format.js';
 import { useAction, usePoll } from '../hooks.js';
 

@@ -1,7 +1,8 @@
 // Queues: the list with an add form, and one queue's page with its bindings, get, publish, purge and delete.
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
-import { ActionResult, ConfirmButton, ErrorBox, Field, ListControls, Section, VhostSelect, parseJsonObject } from '../components.js';
+import { ActionResult, ConfirmButton, ErrorBox, Field, ListControls, Section, VhostSelect } from '../components.js';
+import { parseJsonObject } from '../parse.js';
 import { count, keyValues, rate, yesNo } from '../format.js';
 import { href, useAction, usePagedList, usePoll } from '../hooks.js';
 import { GetMessagesForm, PublishForm } from '../messages.js';

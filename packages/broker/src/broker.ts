@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { FieldTable } from '@warren/protocol';
 import { pino, type Logger } from 'pino';
 import { AccessControl } from './auth/access-control.js';
@@ -15,6 +17,8 @@ import { exportDefinitions } from './durability/definitions-snapshot.js';
 import { Durability } from './durability/durability.js';
 import { DataDirLock } from './durability/data-dir-lock.js';
 import { MessageCounters } from './stats/counters.js';
+import { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
+import { TopicAuthorizer } from './auth/topic-authorizer.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -38,8 +42,12 @@ export interface BrokerOptions {
   memoryLimitBytes?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
+  /** An amqps listener (TLS) besides the plain one: PEM certificate and key, port default 5671 (0 = free). */
+  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
   /** Message counters for the management API and Prometheus (default true; false skips them on the hot path). */
   stats?: boolean;
+  /** Back-off for repeated failed AMQP logins per source address (false: none). */
+  authBackoff?: AuthBackoffOptions | false;
 }
 
 export interface Broker {
@@ -59,13 +67,19 @@ export class WarrenBroker implements Broker, ConnectionHost {
   readonly connections = new Set<Connection>();
   readonly alarms: ResourceAlarms;
   readonly statsEnabled: boolean;
+  readonly authBackoff: AuthBackoff | undefined;
+  /** Topic permissions, enforced on topic exchanges (kept up to date by the management store). */
+  readonly topics = new TopicAuthorizer();
   /** Per vhost: counters of channels that have closed (live channels hold their own). */
   readonly retiredStats = new Map<string, MessageCounters>();
   readonly startedAt = Date.now();
+  /** Connections accepted since start (Prometheus' rabbitmq_connections_opened_total). */
+  connectionsOpened = 0;
   durability: Durability | undefined;
   private persister: DefinitionsPersister | undefined;
   private lock: DataDirLock | undefined;
   private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
   private readonly sockets = new Set<ConnectionStream>();
   port = 0;
   /** Port of the amqps listener; 0 when TLS is not configured. */
@@ -81,6 +95,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     this.access = opts.accessControl ?? AccessControl.withDefaults();
     this.clusterName = opts.clusterName ?? 'warren@localhost';
     this.statsEnabled = opts.stats !== false;
+    this.authBackoff = opts.authBackoff === false ? undefined : new AuthBackoff(this.logger, 'AMQP', opts.authBackoff);
     this.limits = {
       heartbeat: opts.heartbeat ?? 60,
       frameMax: opts.frameMax ?? 131072,
@@ -133,7 +148,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true });
       this.lock = DataDirLock.acquire(dataDir);
-      persister = new DefinitionsPersister(dataDir, () => exportDefinitions(this.access, this.vhosts.values(), true), this.logger);
+      persister = new DefinitionsPersister(dataDir, () => this.withExtraDefinitions(exportDefinitions(this.access, this.vhosts.values(), true)), this.logger);
       saved = persister.load();
     }
     // As in RabbitMQ, the default guest user and '/' vhost are only created on a fresh node
@@ -151,6 +166,9 @@ export class WarrenBroker implements Broker, ConnectionHost {
       this.persister = persister;
     }
     if (given !== undefined) this.applyDefinitions(given);
+    // Only the sections kept outside the core (no users: given files may hold clear-text passwords).
+    this.bootDefinitions = [saved, given].filter((d): d is Definitions => d !== undefined)
+      .map((d) => ({ topic_permissions: d.topic_permissions, parameters: d.parameters, global_parameters: d.global_parameters }));
     this.persister?.markDirty();
   }
 
@@ -189,7 +207,39 @@ export class WarrenBroker implements Broker, ConnectionHost {
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    if (this.opts.tls !== undefined) await this.listenTls(this.opts.tls);
     this.alarms.start();
+  }
+
+  /** The amqps listener: TLS sockets become ordinary connections once the handshake is done. */
+  private async listenTls(tls: NonNullable<BrokerOptions['tls']>): Promise<void> {
+    const cert = typeof tls.cert === 'string' ? tls.cert : tls.cert.toString('utf8');
+    try {
+      this.tlsCertificateExpiry = Date.parse(new X509Certificate(cert).validTo);
+    } catch {
+      this.tlsCertificateExpiry = undefined;
+    }
+    const server = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => {
+      socket.setNoDelay(true);
+      this.attachStream(socket);
+    });
+    server.on('tlsClientError', (err, socket) => {
+      this.logger.warn({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+    });
+    this.tlsServer = server;
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: Error): void => {
+        this.server?.close();
+        reject(err);
+      };
+      server.once('error', failed);
+      server.listen({ port: tls.port ?? 5671, host: this.opts.host }, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.tlsPort = typeof addr === 'object' && addr !== null ? addr.port : 0;
   }
 
   private accept(socket: Socket): void {
@@ -201,10 +251,45 @@ export class WarrenBroker implements Broker, ConnectionHost {
    * streams for embedded use (the client's memory:// transport) with no listener at all.
    */
   attachStream(socket: ConnectionStream): void {
+    this.connectionsOpened++;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(socket, this);
     this.connections.add(conn);
+  }
+
+  /**
+   * Sections kept outside the broker core (topic permissions, runtime and global parameters: the
+   * management API's store) add themselves to the saved definitions through this hook, and read
+   * what was saved (and given at boot) from bootDefinitions.
+   */
+  extraDefinitions: (() => Partial<Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>>) | undefined;
+  bootDefinitions: Pick<Definitions, 'topic_permissions' | 'parameters' | 'global_parameters'>[] = [];
+
+  /** Per-vhost limits (RabbitMQ's vhost-limits: 'max-connections', 'max-queues'); negative = none. */
+  readonly vhostLimits = new Map<string, Record<string, number>>();
+
+  vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined {
+    const v = this.vhostLimits.get(vhost)?.[key];
+    return v === undefined || v < 0 ? undefined : v;
+  }
+
+  connectionsIn(vhost: string): number {
+    let n = 0;
+    for (const c of this.connections) if (c.vhost?.name === vhost) n++;
+    return n;
+  }
+
+  /** Appends the extraDefinitions sections to a snapshot. */
+  private withExtraDefinitions(defs: Definitions): Definitions {
+    const extra = this.extraDefinitions?.();
+    if (extra === undefined) return defs;
+    return {
+      ...defs,
+      topic_permissions: [...defs.topic_permissions, ...(extra.topic_permissions ?? [])],
+      parameters: [...defs.parameters, ...(extra.parameters ?? [])],
+      global_parameters: [...defs.global_parameters, ...(extra.global_parameters ?? [])],
+    };
   }
 
   /** Users, vhosts or permissions changed outside AMQP (management API): save the definitions file. */
@@ -227,11 +312,17 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const server = this.server;
     this.server = undefined;
     this.alarms.stop();
-    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const tlsServer = this.tlsServer;
+    this.tlsServer = undefined;
+    const closed = Promise.all([
+      server ? new Promise<void>((r) => server.close(() => r())) : undefined,
+      tlsServer ? new Promise<void>((r) => tlsServer.close(() => r())) : undefined,
+    ]);
     for (const c of this.connections) c.forceClose(reason);
     const deadline = Date.now() + 3000;
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sockets) s.destroy();
+    for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.stopTimers();
     await closed;
     this.persister?.flushSync();
     await this.durability?.close();

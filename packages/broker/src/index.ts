@@ -18,3 +18,4 @@ export { AmqpError } from './errors.js';
 export type { ExchangeType, BindingDestination } from './exchange/exchange.js';
 export { EXCHANGE_TYPES } from './exchange/exchange.js';
 export { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
+export { TopicAuthorizer, type TopicPermissionSpec } from './auth/topic-authorizer.js';

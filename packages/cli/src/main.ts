@@ -2,6 +2,7 @@
 // The `warren` command. Exit status: 0 ok, 1 runtime failure, 2 usage/config error.
 import { resolveServerSettings, UsageError } from './options.js';
 import { runServer } from './server.js';
+import { runCtl } from './ctl/main.js';
 import { USAGE, version } from './usage.js';
 
 function usageError(message: string): number {
@@ -36,6 +37,8 @@ async function main(args: string[]): Promise<number> {
       }
       return runServer(settings);
     }
+    case 'ctl':
+      return runCtl(rest, process.env, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     case undefined:
       process.stderr.write(USAGE);
       return 2;

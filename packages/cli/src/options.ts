@@ -24,11 +24,19 @@ export interface ServerSettings {
   frameMax?: number;
   channelMax?: number;
   logLevel: LogLevel;
+  /** Prometheus metrics port (default 15692; 0 = off). */
+  prometheusPort?: number;
+  /** PEM certificate and key: amqps listener on tlsPort (default 5671) and HTTPS management. */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort?: number;
+  /** Message statistics (default true). */
+  stats?: boolean;
   /** The config file the settings came from, if any (for the log). */
   configFile?: string;
 }
 
-type Kind = 'port' | 'u16' | 'frameMax' | 'path' | 'address' | 'logLevel';
+type Kind = 'port' | 'u16' | 'frameMax' | 'path' | 'address' | 'logLevel' | 'bool';
 
 interface Setting {
   key: Exclude<keyof ServerSettings, 'configFile'>;
@@ -48,6 +56,11 @@ const SETTINGS: readonly Setting[] = [
   { key: 'frameMax', flag: 'frame-max', env: 'WARREN_FRAME_MAX', kind: 'frameMax' },
   { key: 'channelMax', flag: 'channel-max', env: 'WARREN_CHANNEL_MAX', kind: 'u16' },
   { key: 'logLevel', flag: 'log-level', env: 'WARREN_LOG_LEVEL', kind: 'logLevel' },
+  { key: 'prometheusPort', flag: 'prometheus-port', env: 'WARREN_PROMETHEUS_PORT', kind: 'port' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'WARREN_TLS_CERT', kind: 'path' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'WARREN_TLS_KEY', kind: 'path' },
+  { key: 'tlsPort', flag: 'tls-port', env: 'WARREN_TLS_PORT', kind: 'port' },
+  { key: 'stats', flag: 'stats', env: 'WARREN_STATS', kind: 'bool' },
 ];
 
 const CONFIG_KEYS = SETTINGS.map((s) => s.key);
@@ -66,7 +79,14 @@ function parseInteger(text: string, min: number, max: number, where: string): nu
 }
 
 /** Converts one raw value (a string from a flag/env, or a JSON value from the config file). */
-function convert(kind: Kind, raw: unknown, where: string, baseDir: string): number | string {
+function convert(kind: Kind, raw: unknown, where: string, baseDir: string): number | string | boolean {
+  if (kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    const t = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    if (['on', 'true', 'yes', '1'].includes(t)) return true;
+    if (['off', 'false', 'no', '0'].includes(t)) return false;
+    throw new UsageError(`${where}: expected on or off, got ${JSON.stringify(raw)}`);
+  }
   if (kind === 'port' || kind === 'u16' || kind === 'frameMax') {
     let text: string;
     if (typeof raw === 'number' && Number.isInteger(raw)) text = String(raw);
@@ -145,9 +165,12 @@ export function resolveServerSettings(args: string[], env: NodeJS.ProcessEnv, cw
     const fromFlag = values[s.flag];
     if (typeof fromFlag === 'string') assign(settings, s.key, convert(s.kind, fromFlag, `--${s.flag}`, cwd));
   }
+  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
+  }
   return settings;
 }
 
-function assign(settings: ServerSettings, key: Setting['key'], value: number | string): void {
+function assign(settings: ServerSettings, key: Setting['key'], value: number | string | boolean): void {
   (settings as unknown as Record<string, unknown>)[key] = value;
 }

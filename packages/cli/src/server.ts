@@ -1,7 +1,9 @@
 // `warren server`: start the broker in the foreground, log "ready" once it listens, and on
 // SIGTERM/SIGINT close every connection (320 CONNECTION_FORCED) and exit 0.
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { DefinitionsError, loadDefinitionsFile, startBroker, type Broker, type BrokerOptions } from '@warren/broker';
+import { DefinitionsError, loadDefinitionsFile, startBroker, type BrokerOptions, type WarrenBroker } from '@warren/broker';
+import { attachRuntimeStore, startManagement, startPrometheus } from '@warren/management';
 import { pino, type Logger } from 'pino';
 import type { ServerSettings } from './options.js';
 import { launchedByNpm, watchParent } from './parent-watch.js';
@@ -31,19 +33,47 @@ export async function runServer(settings: ServerSettings): Promise<number> {
   if (settings.port !== undefined) opts.port = settings.port;
   if (settings.bind !== undefined) opts.host = settings.bind;
   if (settings.managementPort !== undefined) opts.managementPort = settings.managementPort;
+  if (settings.stats !== undefined) opts.stats = settings.stats;
   // Durable state lives in ./data unless told otherwise (as the README says).
   opts.dataDir = settings.dataDir ?? 'data';
   if (settings.heartbeat !== undefined) opts.heartbeat = settings.heartbeat;
   if (settings.frameMax !== undefined) opts.frameMax = settings.frameMax;
   if (settings.channelMax !== undefined) opts.channelMax = settings.channelMax;
 
-  let broker: Broker;
+  let broker: WarrenBroker;
+  const extras: { close(): Promise<void> }[] = [];
   try {
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (settings.tlsCert !== undefined && settings.tlsKey !== undefined) {
+      tls = { cert: readFileSync(settings.tlsCert), key: readFileSync(settings.tlsKey) };
+      opts.tls = { ...tls, port: settings.tlsPort ?? 5671 };
+    }
     if (settings.definitions !== undefined) {
       opts.definitions = await loadDefinitionsFile(settings.definitions);
       logger.info({ file: settings.definitions }, 'definitions loaded');
     }
     broker = await startBroker(opts);
+    // Topic permissions, vhost limits and parameters are enforced/kept even with the API off.
+    attachRuntimeStore(broker);
+    try {
+      // 0 turns the management API / Prometheus endpoint off.
+      const managementPort = settings.managementPort ?? 15672;
+      if (managementPort !== 0) {
+        const m = await startManagement({ broker, port: managementPort, ...(settings.bind !== undefined ? { host: settings.bind } : {}), ...(tls !== undefined ? { tls } : {}) });
+        extras.push(m);
+        logger.info({ port: m.port, https: tls !== undefined }, `management API listening on ${listenAddress(settings.bind, m.port)}`);
+      }
+      const prometheusPort = settings.prometheusPort ?? 15692;
+      if (prometheusPort !== 0) {
+        const p = await startPrometheus({ broker, port: prometheusPort, ...(settings.bind !== undefined ? { host: settings.bind } : {}) });
+        extras.push(p);
+        logger.info({ port: p.port }, `Prometheus metrics on ${listenAddress(settings.bind, p.port)}/metrics`);
+      }
+    } catch (err) {
+      for (const e of extras) await e.close();
+      await broker.close();
+      throw err;
+    }
   } catch (err) {
     logger.fatal({ err }, `Warren failed to start: ${(err as Error).message}`);
     await flush(logger);
@@ -67,7 +97,7 @@ export async function runServer(settings: ServerSettings): Promise<number> {
         void flush(logger).then(() => finish(1));
       }, SHUTDOWN_LIMIT_MS);
       limit.unref();
-      broker.close().then(
+      Promise.all(extras.map((e) => e.close())).then(() => broker.close()).then(
         async () => {
           clearTimeout(limit);
           logger.info('Warren stopped');

@@ -6,17 +6,25 @@ Warren: a RabbitMQ-compatible AMQP 0-9-1 broker.
 
 Commands:
   server                 run the broker in the foreground (stop it with SIGTERM or Ctrl-C)
+  ctl COMMAND [ARGS]     operate a running broker over its HTTP API, like rabbitmqctl
+                         ('warren ctl help' lists the commands)
 
 Options of "warren server":
   --port N               AMQP port (default 5672; 0 = any free port)
-  --management-port N    HTTP management port (default 15672)
+  --management-port N    HTTP management API and web UI port (default 15672; 0 = off)
+  --prometheus-port N    Prometheus metrics port, /metrics (default 15692; 0 = off)
+  --tls-cert FILE        PEM certificate: with --tls-key, an amqps listener on --tls-port
+  --tls-key FILE         PEM private key    and HTTPS on the management port
+  --tls-port N           amqps port (default 5671)
+  --stats on|off         message statistics for the management API (default on)
   --data-dir DIR         where durable state is kept
   --bind ADDR            address to listen on (default: all interfaces)
   --definitions FILE     RabbitMQ definitions JSON (users, vhosts, permissions, queues,
                          exchanges, bindings) to import on boot
   --config FILE          JSON file with any of the keys port, managementPort, dataDir, bind,
-                         definitions, heartbeat, frameMax, channelMax, logLevel (relative
-                         paths in it are relative to the file)
+                         definitions, heartbeat, frameMax, channelMax, logLevel,
+                         prometheusPort, tlsCert, tlsKey, tlsPort, stats (relative paths in it
+                         are relative to the file)
   --heartbeat SECONDS    heartbeat interval the server proposes (default 60; 0 = none)
   --frame-max BYTES      largest frame the server accepts (default 131072)
   --channel-max N        most channels per connection (default 2047)

@@ -163,7 +163,7 @@ describe('warren command line', () => {
   });
 
   it('serves AMQP until SIGTERM, then closes clients with 320 and exits 0', TEST_TIMEOUT, async () => {
-    const w = new Warren(['server', '--port', '0', '--management-port', '0', '--bind', '127.0.0.1', '--data-dir', join(dir, 'data-term')]);
+    const w = new Warren(['server', '--port', '0', '--management-port', '0', '--prometheus-port', '0', '--bind', '127.0.0.1', '--data-dir', join(dir, 'data-term')]);
     try {
       const ready = await w.ready();
       assert.ok(Number.isInteger(ready.port) && ready.port > 0, `a real port in ${JSON.stringify(ready)}`);
@@ -188,7 +188,7 @@ describe('warren command line', () => {
 
   it('takes its settings from WARREN_CONFIG and WARREN_DEFINITIONS, and stops on SIGINT', TEST_TIMEOUT, async () => {
     const config = join(dir, 'warren.json');
-    writeFileSync(config, JSON.stringify({ port: 0, managementPort: 0, bind: '127.0.0.1', dataDir: 'data-int', logLevel: 'info' }));
+    writeFileSync(config, JSON.stringify({ port: 0, managementPort: 0, prometheusPort: 0, bind: '127.0.0.1', dataDir: 'data-int', logLevel: 'info' }));
     const definitions = join(dir, 'definitions.json');
     writeFileSync(
       definitions,
@@ -229,7 +229,7 @@ describe('warren command line', () => {
 
   it('stops like on SIGTERM when npx/npm, its launcher, is killed', TEST_TIMEOUT, async () => {
     // npx runs `sh -c warren ...`; a SIGTERM to npx ends npx and the shell but never reaches Warren
-    const launcher = spawn('sh', ['-c', `"${process.execPath}" "${MAIN}" server --port 0 --management-port 0 --bind 127.0.0.1; exit $?`], {
+    const launcher = spawn('sh', ['-c', `"${process.execPath}" "${MAIN}" server --port 0 --management-port 0 --prometheus-port 0 --bind 127.0.0.1; exit $?`], {
       env: { ...withoutWarrenVariables(process.env), npm_lifecycle_event: 'npx' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -268,7 +268,7 @@ describe('warren command line', () => {
   it('exits 2 on an invalid definitions file and 1 when the port is taken', TEST_TIMEOUT, async () => {
     const definitions = join(dir, 'bad-definitions.json');
     writeFileSync(definitions, JSON.stringify({ queues: [{ name: 'q', durable: 'yes' }] }));
-    const bad = await run(['server', '--port', '0', '--management-port', '0', '--definitions', definitions]);
+    const bad = await run(['server', '--port', '0', '--management-port', '0', '--prometheus-port', '0', '--definitions', definitions]);
     assert.equal(bad.code, 2, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /queues\[0\]\.durable/);
     assert.doesNotMatch(bad.stdout, READY);
@@ -278,7 +278,7 @@ describe('warren command line', () => {
     await once(blocker, 'listening');
     try {
       const port = (blocker.address() as AddressInfo).port;
-      const taken = await run(['server', '--port', String(port), '--bind', '127.0.0.1', '--management-port', '0']);
+      const taken = await run(['server', '--port', String(port), '--bind', '127.0.0.1', '--management-port', '0', '--prometheus-port', '0']);
       assert.equal(taken.code, 1, taken.stdout + taken.stderr);
       assert.match(taken.stdout, /failed to start/);
       assert.doesNotMatch(taken.stdout, READY);

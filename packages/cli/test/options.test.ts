@@ -15,6 +15,14 @@ describe('warren server settings', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('reads the operations flags: Prometheus port, TLS, stats', () => {
+    const s = resolveServerSettings(['--prometheus-port', '0', '--tls-cert', 'c.pem', '--tls-key', '/k.pem', '--tls-port', '5999', '--stats', 'off'], {}, '/srv');
+    assert.deepEqual(s, { prometheusPort: 0, tlsCert: '/srv/c.pem', tlsKey: '/k.pem', tlsPort: 5999, stats: false, logLevel: 'info' });
+    assert.equal((resolveServerSettings([], { WARREN_STATS: 'on', WARREN_PROMETHEUS_PORT: '9999' }, '/srv') as { stats: boolean }).stats, true);
+    assert.throws(() => resolveServerSettings(['--stats', 'sometimes'], {}, '/srv'), /--stats: expected on or off/);
+    assert.throws(() => resolveServerSettings(['--tls-key', 'k.pem'], {}, '/srv'), UsageError);
+  });
+
   it('has no opinion beyond the log level when nothing is given', () => {
     assert.deepEqual(resolveServerSettings([], {}, '/srv'), { logLevel: 'info' });
   });

@@ -6,7 +6,7 @@ import {
   parseDefinitions, WarrenBroker, type Definitions,
 } from '@warren/broker';
 import type { FieldTable } from '@warren/protocol';
-import type { RuntimeStore } from './runtime-store.js';
+import { OPERATOR_POLICY_COMPONENT, type RuntimeStore } from './runtime-store.js';
 
 function toTable(o: Record<string, unknown> | undefined): FieldTable {
   return (o ?? {}) as FieldTable;
@@ -121,7 +121,7 @@ export function importDefinitions(broker: WarrenBroker, store: RuntimeStore, jso
   applyTopology(broker, defs);
   applyPolicies(broker, defs, false);
   for (const t of defs.topic_permissions) store.setTopicPermission(t);
-  for (const p of defs.parameters) store.setParameter(p);
+  for (const p of defs.parameters) if (p.component !== OPERATOR_POLICY_COMPONENT) store.setParameter(p);
   for (const g of defs.global_parameters) store.setGlobal(g);
   broker.definitionsChanged();
 }
@@ -138,7 +138,8 @@ export function exportAll(broker: WarrenBroker, store: RuntimeStore, vhost?: str
   const defs = exportDefinitions(broker.access, vhosts.filter((v) => broker.access.hasVhost(v.name)), false);
   const exclusive = (name: string, vh: string) => (broker.vhosts.get(vh)?.queues.get(name)?.exclusiveOwner ?? 0) !== 0;
   const queues = defs.queues.filter((q) => !exclusive(q.name, q.vhost));
-  const parameters = store.parameters().filter((p) => vhost === undefined || p.vhost === vhost);
+  // The broker's own parameters (operator policies) and the stored ones.
+  const parameters = [...defs.parameters, ...store.parameters()].filter((p) => vhost === undefined || p.vhost === vhost);
   if (vhost !== undefined) {
     const strip = <T extends { vhost: string }>(list: T[]) => list.map(({ vhost: _v, ...rest }) => rest);
     return {

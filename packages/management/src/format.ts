@@ -74,6 +74,8 @@ export function formatQueue(broker: WarrenBroker, stats: StatsCollector, q: Queu
     message_bytes: q.ready.bytes,
     message_bytes_ready: q.ready.bytes,
     message_bytes_ram: q.memoryBytes,
+    memory: q.memoryBytes,
+    head_message_timestamp: null,
     messages_ram: ready,
     messages_ready_ram: ready,
     messages_unacknowledged_ram: unacked,

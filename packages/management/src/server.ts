@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AuthBackoff, type WarrenBroker } from '@warren/broker';
+import { AuthBackoff, type AuthBackoffOptions, type WarrenBroker } from '@warren/broker';
 import { authenticate } from './auth.js';
 import type { ManagementContext } from './context.js';
 import { HttpError } from './http-error.js';
@@ -14,6 +14,7 @@ import { accessRoutes } from './routes/access.js';
 import { coreRoutes } from './routes/core.js';
 import { definitionsRoutes } from './routes/definitions.js';
 import { liveRoutes } from './routes/live.js';
+import { limitRoutes } from './routes/limits.js';
 import { parameterRoutes } from './routes/parameters.js';
 import { topologyRoutes } from './routes/topology.js';
 
@@ -29,6 +30,8 @@ export interface ManagementOptions {
   uiDir?: string;
   /** How often message rates are sampled (default 5000 ms). */
   statsIntervalMs?: number;
+  /** Back-off for repeated failed logins per source address (defaults: 5 free, then 200 ms doubling to 5 s). */
+  authBackoff?: AuthBackoffOptions;
 }
 
 export interface ManagementServer {
@@ -71,7 +74,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const ctx: ManagementContext = { broker, stats, store: runtimeStore(broker) };
-  const backoff = new AuthBackoff(broker.logger, 'management API');
+  const backoff = new AuthBackoff(broker.logger, 'management API', opts.authBackoff);
   let port = 0;
 
   // Every body is JSON, whatever the content type says (curl -d sends a form type).
@@ -123,6 +126,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
   liveRoutes(app, ctx);
   definitionsRoutes(app, ctx);
   parameterRoutes(app, ctx);
+  limitRoutes(app, ctx);
 
   const uiDir = opts.uiDir ?? defaultUiDir();
   if (uiDir !== undefined && existsSync(uiDir)) {

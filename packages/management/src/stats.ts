@@ -3,8 +3,20 @@
 import { MESSAGE_STATS_FIELDS, MessageCounters, RateSampler, type Channel, type Connection, type Queue, type VirtualHost, type WarrenBroker } from '@warren/broker';
 
 const QUEUE_GAUGES = 3; // messages, messages_ready, messages_unacknowledged
+/** Channel-side counters RabbitMQ does not report per queue. */
+const PUBLISHER_ONLY: ReadonlySet<string> = new Set(['confirm', 'return_unroutable', 'drop_unroutable']);
+
+/** A window of history requested by the UI (RabbitMQ's msg_rates_age/_incr, lengths_age/_incr), in seconds. */
+export interface HistoryWindow { age: number; incr: number }
+
+/** Node-wide values at one sample time, kept for charts. */
+interface HistoryPoint { at: number; counters: number[]; totals: number[] }
+
+/** Samples of node-wide figures kept: ten minutes at the default interval. */
+const HISTORY_POINTS = 120;
 
 export class StatsCollector {
+  private readonly history: HistoryPoint[] = [];
   readonly sampler = new RateSampler();
   private timer: NodeJS.Timeout | undefined;
   /** Keys for the node-wide figures in the sampler. */
@@ -79,9 +91,39 @@ export class StatsCollector {
       s.record(conn, [conn.recvOct, conn.sendOct, conn.recvCnt, conn.sendCnt], now);
       for (const ch of conn.channelList) s.record(ch, counterValues(ch.stats), now);
     }
-    s.record(this.globalKey, counterValues(this.globalCounters()), now);
+    const counters = counterValues(this.globalCounters());
+    s.record(this.globalKey, counters, now);
     const t = this.queueTotals();
-    s.record(this.globalTotalsKey, [t.messages, t.ready, t.unacked], now);
+    const totals = [t.messages, t.ready, t.unacked];
+    s.record(this.globalTotalsKey, totals, now);
+    this.history.push({ at: now, counters, totals });
+    if (this.history.length > HISTORY_POINTS) this.history.shift();
+  }
+
+  /** History points within `w`, newest first, at least `incr` seconds apart. */
+  private window(w: HistoryWindow): HistoryPoint[] {
+    const out: HistoryPoint[] = [];
+    const since = Date.now() - w.age * 1000;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const p = this.history[i]!;
+      if (p.at < since) break;
+      if (out.length === 0 || out[out.length - 1]!.at - p.at >= w.incr * 1000 - this.intervalMs / 2) out.push(p);
+    }
+    return out;
+  }
+
+  /** Adds RabbitMQ's samples/avg/avg_rate to `*_details` objects from node-wide history. */
+  private addSamples(target: Record<string, unknown>, names: readonly string[], pick: (p: HistoryPoint) => number[], w: HistoryWindow): void {
+    const points = this.window(w);
+    names.forEach((name, i) => {
+      const details = target[`${name}_details`] as Record<string, unknown> | undefined;
+      if (details === undefined) return;
+      const samples = points.map((p) => ({ sample: pick(p)[i] ?? 0, timestamp: p.at }));
+      details['samples'] = samples;
+      const n = samples.length;
+      details['avg'] = n === 0 ? 0 : round(samples.reduce((a, s) => a + s.sample, 0) / n);
+      details['avg_rate'] = n < 2 ? 0 : round((samples[0]!.sample - samples[n - 1]!.sample) / ((samples[0]!.timestamp - samples[n - 1]!.timestamp) / 1000));
+    });
   }
 
   rate(obj: object, index: number): number {
@@ -90,11 +132,12 @@ export class StatsCollector {
 
   // ---- formatted figures -----------------------------------------------------------------
 
-  messageStats(counters: MessageCounters | undefined, key: object, offset = 0): Record<string, unknown> {
+  messageStats(counters: MessageCounters | undefined, key: object, offset = 0, skip?: ReadonlySet<string>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (counters === undefined) return out;
     const rates = this.sampler.rates(key);
     MESSAGE_STATS_FIELDS.forEach(([name, get], i) => {
+      if (skip?.has(name)) return;
       out[name] = get(counters);
       out[`${name}_details`] = { rate: round(rates?.[offset + i] ?? 0) };
     });
@@ -102,7 +145,7 @@ export class StatsCollector {
   }
 
   queueMessageStats(q: Queue): Record<string, unknown> {
-    return this.messageStats(q.stats, q, QUEUE_GAUGES);
+    return this.messageStats(q.stats, q, QUEUE_GAUGES, PUBLISHER_ONLY);
   }
 
   channelMessageStats(ch: Channel): Record<string, unknown> {
@@ -113,8 +156,18 @@ export class StatsCollector {
     return this.broker.statsEnabled ? this.messageStats(this.vhostCounters(vh.name), vh) : {};
   }
 
-  globalMessageStats(): Record<string, unknown> {
-    return this.broker.statsEnabled ? this.messageStats(this.globalCounters(), this.globalKey) : {};
+  globalMessageStats(w?: HistoryWindow): Record<string, unknown> {
+    if (!this.broker.statsEnabled) return {};
+    const out = this.messageStats(this.globalCounters(), this.globalKey);
+    if (w !== undefined) this.addSamples(out, MESSAGE_STATS_FIELDS.map(([n]) => n), (p) => p.counters, w);
+    return out;
+  }
+
+  /** queue_totals for the overview, with history when asked (lengths_age/lengths_incr). */
+  globalTotals(w?: HistoryWindow): Record<string, unknown> {
+    const out = this.totals();
+    if (w !== undefined) this.addSamples(out, ['messages', 'messages_ready', 'messages_unacknowledged'], (p) => p.totals, w);
+    return out;
   }
 
   queueGaugeDetails(q: Queue): Record<string, unknown> {

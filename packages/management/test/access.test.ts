@@ -115,4 +115,45 @@ describe('management API: vhosts, users, permissions', () => {
     assert.equal((await m.api('DELETE', '/api/topic-permissions/%2F/tp')).status, 204);
     assert.equal((await m.api('GET', '/api/topic-permissions/%2F/tp')).status, 404);
   });
+
+  it('topic permissions are enforced on topic exchanges: publish (write) and queue.bind (read)', async () => {
+    await m.api('PUT', '/api/users/tu', { password: 'pw', tags: '' });
+    await m.api('PUT', '/api/permissions/%2F/tu', { configure: '.*', write: '.*', read: '.*' });
+    await m.api('PUT', '/api/exchanges/%2F/tx-free', { type: 'topic', durable: false });
+    assert.equal((await m.api('PUT', '/api/topic-permissions/%2F/tu', { exchange: 'amq.topic', write: '^{username}\\.', read: '^allowed\\.' })).status, 201);
+    const conn = await amqp.connect(m.amqpUrlFor('tu', 'pw'));
+    try {
+      const ch = await conn.createConfirmChannel();
+      const q = await ch.assertQueue('', { exclusive: true });
+      await ch.bindQueue(q.queue, 'amq.topic', 'allowed.#');
+      ch.publish('amq.topic', 'tu.ok', Buffer.from('1'));
+      await ch.waitForConfirms();
+      // exchanges without topic permissions are not restricted
+      ch.publish('tx-free', 'anything', Buffer.from('2'));
+      await ch.waitForConfirms();
+      const failed = new Promise<Error>((resolve) => ch.on('error', resolve));
+      ch.publish('amq.topic', 'other.key', Buffer.from('3'));
+      const err = (await failed) as Error & { code?: number };
+      assert.equal(err.code, 403);
+      assert.match(err.message, /write access to topic 'other\.key' in exchange 'amq\.topic' in vhost '\/' refused for user 'tu'/);
+
+      const ch2 = await conn.createChannel();
+      const failed2 = new Promise<Error>((resolve) => ch2.on('error', resolve));
+      const q2 = await ch2.assertQueue('', { exclusive: true });
+      await assert.rejects(ch2.bindQueue(q2.queue, 'amq.topic', 'secret.#'));
+      assert.match((await failed2).message, /read access to topic 'secret\.#' in exchange 'amq\.topic'/);
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    // removing the topic permission lifts the restriction
+    assert.equal((await m.api('DELETE', '/api/topic-permissions/%2F/tu')).status, 204);
+    const again = await amqp.connect(m.amqpUrlFor('tu', 'pw'));
+    try {
+      const ch = await again.createConfirmChannel();
+      ch.publish('amq.topic', 'other.key', Buffer.from('4'));
+      await ch.waitForConfirms();
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -104,6 +104,8 @@ describe('management API: auth and core endpoints', () => {
       assert.equal(r.status, 200, path);
       assert.equal(r.body.status, 'ok', path);
     }
+    assert.deepEqual((await m.api('GET', '/api/healthchecks/node')).body, { status: 'ok' });
+    assert.equal((await m.api('GET', `/api/healthchecks/node/${encodeURIComponent(m.broker.clusterName)}`)).status, 200);
     const port = await m.api('GET', `/api/health/checks/port-listener/${m.broker.port}`);
     assert.deepEqual([port.status, port.body.status], [200, 'ok']);
     const missing = await m.api('GET', '/api/health/checks/port-listener/1');

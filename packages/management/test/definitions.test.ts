@@ -1,6 +1,8 @@
 // Definitions export/import (RabbitMQ's JSON format, all-or-nothing) and runtime parameters.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { startMgmt, type Mgmt } from './helpers/mgmt.js';
@@ -118,5 +120,27 @@ describe('management API: definitions and parameters', () => {
     assert.ok((await m.api('GET', '/api/definitions')).body.global_parameters.some((p: { name: string }) => p.name === 'my-param'));
     assert.equal((await m.api('DELETE', '/api/global-parameters/my-param')).status, 204);
     assert.equal((await m.api('DELETE', '/api/global-parameters/my-param')).status, 404);
+  });
+
+  it('topic permissions and parameters survive a restart with a data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-mgmt-data-'));
+    try {
+      const first = await startMgmt({ dataDir });
+      await first.api('PUT', '/api/users/keeper', { password: 'pw', tags: '' });
+      assert.equal((await first.api('PUT', '/api/topic-permissions/%2F/keeper', { exchange: 'amq.topic', write: '^a', read: '^b' })).status, 201);
+      assert.equal((await first.api('PUT', '/api/parameters/shovel/%2F/s1', { value: { 'src-uri': 'amqp://' } })).status, 201);
+      assert.equal((await first.api('PUT', '/api/global-parameters/g1', { value: 42 })).status, 201);
+      await first.close();
+      const second = await startMgmt({ dataDir });
+      try {
+        assert.deepEqual((await second.api('GET', '/api/topic-permissions/%2F/keeper')).body, [{ user: 'keeper', vhost: '/', exchange: 'amq.topic', write: '^a', read: '^b' }]);
+        assert.deepEqual((await second.api('GET', '/api/parameters/shovel/%2F/s1')).body.value, { 'src-uri': 'amqp://' });
+        assert.deepEqual((await second.api('GET', '/api/global-parameters/g1')).body, { name: 'g1', value: 42 });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

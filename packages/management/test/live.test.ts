@@ -75,6 +75,16 @@ describe('management API: connections, channels, consumers, stats', () => {
     assert.equal(err.code, 320);
     assert.match(err.message, /CONNECTION_FORCED - maintenance window/);
     assert.equal((await m.api('DELETE', '/api/connections/no%20such')).status, 404);
+
+    // all of one user's connections
+    await m.api('PUT', '/api/users/many', { password: 'pw', tags: '' });
+    await m.api('PUT', '/api/permissions/%2F/many', { configure: '.*', write: '.*', read: '.*' });
+    const c1 = await amqp.connect(m.amqpUrlFor('many', 'pw'));
+    const c2 = await amqp.connect(m.amqpUrlFor('many', 'pw'));
+    const both = Promise.all([c1, c2].map((c) => new Promise<Error & { code?: number }>((resolve) => c.on('close', resolve))));
+    assert.equal((await m.api('GET', '/api/connections/username/many')).body.length, 2);
+    assert.equal((await m.api('DELETE', '/api/connections/username/many', undefined, undefined, { 'X-Reason': 'bye' })).status, 204);
+    for (const e of await both) assert.equal(e.code, 320);
   });
 
   it('counts publishes, deliveries, acks, gets and confirms; rates move', async () => {
@@ -131,6 +141,20 @@ describe('management API: connections, channels, consumers, stats', () => {
     } finally {
       await conn.close();
     }
+    // history for charts, as RabbitMQ's UI asks for it
+    await eventually(async () => {
+      const h = (await m.api('GET', '/api/overview?msg_rates_age=60&msg_rates_incr=0.2&lengths_age=60&lengths_incr=0.2')).body;
+      return h.message_stats.publish_details.samples.length >= 3;
+    }, 'three samples of history');
+    const h = (await m.api('GET', '/api/overview?msg_rates_age=60&msg_rates_incr=0.2&lengths_age=60&lengths_incr=0.2')).body;
+    const samples = h.message_stats.publish_details.samples as { sample: number; timestamp: number }[];
+    for (let i = 1; i < samples.length; i++) {
+      assert.ok(samples[i - 1]!.timestamp > samples[i]!.timestamp, 'newest first');
+      assert.ok(samples[i - 1]!.sample >= samples[i]!.sample, 'counters never go down');
+    }
+    assert.equal(typeof h.message_stats.publish_details.avg_rate, 'number');
+    assert.ok(Array.isArray(h.queue_totals.messages_details.samples));
+    assert.equal((await m.api('GET', '/api/overview')).body.message_stats.publish_details.samples, undefined);
     // a closed channel's counts stay in the vhost and overview totals
     const o = (await m.api('GET', '/api/overview')).body;
     assert.ok(o.message_stats.publish >= 11);

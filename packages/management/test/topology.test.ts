@@ -201,6 +201,21 @@ describe('management API: queues, exchanges, bindings', () => {
     assert.deepEqual(nested.body[0], { name: 'other', message_stats: { publish: 0 } });
   });
 
+  it('accepts bodies the way rabbitmqadmin sends them (string booleans and counts, path fields repeated)', async () => {
+    assert.equal((await m.api('PUT', '/api/queues/%2F/adm-q', { vhost: '/', name: 'adm-q', durable: 'false', auto_delete: 'false', arguments: {}, queue_type: 'classic' })).status, 201);
+    assert.equal((await m.api('GET', '/api/queues/%2F/adm-q')).body.durable, false);
+    assert.equal((await m.api('PUT', '/api/exchanges/%2F/adm-x', { vhost: '/', name: 'adm-x', type: 'fanout', durable: 'true', internal: 'false', auto_delete: 'false', arguments: {} })).status, 201);
+    assert.equal((await m.api('POST', '/api/bindings/%2F/e/adm-x/q/adm-q', { vhost: '/', source: 'adm-x', destination: 'adm-q', destination_type: 'queue', routing_key: '', arguments: {} })).status, 201);
+    const pub = await m.api('POST', '/api/exchanges/%2F/adm-x/publish', { vhost: '/', exchange: 'adm-x', routing_key: '', payload: 'p', properties: {}, payload_encoding: 'string' });
+    assert.deepEqual(pub.body, { routed: true });
+    const got = await m.api('POST', '/api/queues/%2F/adm-q/get', { vhost: '/', queue: 'adm-q', count: '1', ackmode: 'ack_requeue_false', encoding: 'auto' });
+    assert.equal(got.body[0].payload, 'p');
+    assert.equal((await m.api('PUT', '/api/vhosts/adm-v', { vhost: '/', name: 'adm-v' })).status, 201);
+    assert.equal((await m.api('PUT', '/api/users/adm-u', { vhost: '/', name: 'adm-u', password: 'x', tags: 'management' })).status, 201);
+    assert.equal((await m.api('PUT', '/api/queues/%2F/adm-q2', { durable: 'maybe' })).status, 400);
+    assert.equal((await m.api('POST', '/api/queues/%2F/adm-q/get', { count: 'many', ackmode: 'ack_requeue_false' })).status, 400);
+  });
+
   it('enforces vhost permissions for HTTP operations', async () => {
     await m.api('PUT', '/api/users/limited', { password: 'pw', tags: 'management' });
     await m.api('PUT', '/api/permissions/%2F/limited', { configure: '^mine-', write: '^mine-', read: '^mine-' });

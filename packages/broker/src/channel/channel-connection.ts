@@ -6,6 +6,7 @@ import type { Channel } from './channel.js';
 import type { DirectReplyToRegistry } from './direct-reply-to.js';
 import type { Durability } from '../durability/durability.js';
 import type { MessageCounters } from '../stats/counters.js';
+import type { TopicAuthorizer } from '../auth/topic-authorizer.js';
 
 /** What a channel needs from its connection (kept narrow so channels are testable alone). */
 export interface ChannelConnection {
@@ -30,6 +31,10 @@ export interface ChannelConnection {
   consumerRemoved(q: Queue): void;
   /** Whether channels keep message counters (the broker's stats option). */
   readonly statsEnabled: boolean;
+  /** Topic permissions of the broker's users. */
+  readonly topics: TopicAuthorizer;
+  /** The connection's vhost's limit, when one is set. */
+  vhostLimit(key: 'max-connections' | 'max-queues'): number | undefined;
   /** A closing channel hands its counters over, so vhost totals survive it. */
   retireStats(c: MessageCounters): void;
 }

@@ -82,6 +82,13 @@ export class Channel implements ConsumerOwner {
     }
   }
 
+  /** Topic permissions: routing/binding keys on topic exchanges. */
+  private checkTopic(exchange: string, kind: 'write' | 'read', key: string): void {
+    if (!this.conn.topics.allows(this.conn.user, this.vhost.name, exchange, kind, key)) {
+      throw accessRefused(`${kind} access to topic '${key}' in exchange '${exchange}' in vhost '${this.vhost.name}' refused for user '${this.conn.user}'`);
+    }
+  }
+
   // ---- method dispatch -------------------------------------------------------------------
 
   handleMethod(m: Method): void {
@@ -123,6 +130,7 @@ export class Channel implements ConsumerOwner {
         const ex = this.vhost.exchange(m.exchange);
         this.check('write', 'queue', qname);
         this.check('read', 'exchange', m.exchange);
+        if (m.name === 'queue.bind' && ex.type === 'topic') this.checkTopic(ex.name, 'read', key);
         if (m.name === 'queue.bind') this.vhost.bind(ex, q, key, m.arguments);
         else this.vhost.unbind(ex, q, key, m.arguments);
         if (m.name === 'queue.unbind') this.conn.send(this.id, { name: 'queue.unbind-ok' });
@@ -198,6 +206,12 @@ export class Channel implements ConsumerOwner {
       return;
     }
     if (!passive && name !== '') this.check('configure', 'queue', name);
+    if (!passive && !this.vhost.queues.has(name)) {
+      const max = this.conn.vhostLimit('max-queues');
+      if (max !== undefined && this.vhost.queues.size >= max) {
+        throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.vhost.name}' (${max}) is reached`);
+      }
+    }
     const { queue } = this.vhost.declareQueue({ name, passive, durable, exclusive, autoDelete, args }, this.conn.id);
     this.lastQueueName = queue.name;
     if (!nowait) {
@@ -448,6 +462,7 @@ export class Channel implements ConsumerOwner {
     }
     if (!allowed) this.check('write', 'exchange', exchangeName);
     const ex = this.vhost.exchange(exchangeName);
+    if (ex.type === 'topic') this.checkTopic(ex.name, 'write', msg.routingKey);
     if (ex.internal) throw accessRefused(`cannot publish to internal ${describeExchange(exchangeName, this.vhost.name)}`);
     const flags = msg.propertyFlags;
     let bcc: string[] | undefined;

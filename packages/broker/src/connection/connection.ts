@@ -19,6 +19,8 @@ import type { FlushScheduler, Flushable } from './flush-scheduler.js';
 import { decodeSaslResponse, SUPPORTED_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 import type { MessageCounters } from '../stats/counters.js';
+import type { AuthBackoff } from './auth-backoff.js';
+import type { TopicAuthorizer } from '../auth/topic-authorizer.js';
 
 export interface ConnectionLimits {
   heartbeat: number;
@@ -42,6 +44,12 @@ export interface ConnectionHost {
   readonly publishingBlocked: boolean;
   /** Whether channels keep message counters. */
   readonly statsEnabled: boolean;
+  /** Slows down repeated failed logins per source address. */
+  readonly authBackoff: AuthBackoff | undefined;
+  /** A vhost's limit, when one is set. */
+  vhostLimit(vhost: string, key: 'max-connections' | 'max-queues'): number | undefined;
+  readonly topics: TopicAuthorizer;
+  connectionsIn(vhost: string): number;
   /** Totals of a closed channel, kept in its vhost's figures. */
   retireStats(vhost: string, c: MessageCounters): void;
 }
@@ -117,6 +125,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private authDelayTimer: NodeJS.Timeout | undefined;
   readonly connectedAt = Date.now();
   /** Bytes and socket reads/writes, for the management API (per read event / flush, not per message). */
   recvOct = 0;
@@ -155,10 +164,13 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   get access(): AccessControl { return this.host.access; }
+  get topics(): TopicAuthorizer { return this.host.topics; }
   get directReplyTo(): DirectReplyToRegistry { return this.host.directReplyTo; }
   get durability(): Durability | undefined { return this.host.durability; }
   get isOpen(): boolean { return this.state === 'opened'; }
   get channelCount(): number { return this.channels.size; }
+  /** Whether this connection has published (RabbitMQ counts publishers). */
+  get isPublisher(): boolean { return this.publisher; }
   get channelList(): IterableIterator<Channel> { return this.channels.values(); }
   get statsEnabled(): boolean { return this.host.statsEnabled; }
   /** 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed', as RabbitMQ reports state. */
@@ -170,6 +182,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       case 'opened': return this.paused ? (this.alarmBlocked ? 'blocked' : 'flow') : 'running';
       default: return this.state;
     }
+  }
+
+  vhostLimit(key: 'max-connections' | 'max-queues'): number | undefined {
+    return this.vhost === undefined ? undefined : this.host.vhostLimit(this.vhost.name, key);
   }
 
   retireStats(c: MessageCounters): void {
@@ -318,9 +334,32 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (!SUPPORTED_MECHANISMS.includes(mechanism)) {
       throw connectionError(503, `COMMAND_INVALID - unknown authentication mechanism '${mechanism}'`);
     }
+    // A source with repeated failures waits before its attempt is even checked (brute force).
+    const delay = this.host.authBackoff?.delayFor(this.remoteAddress) ?? 0;
+    if (delay > 0) {
+      const saved = Buffer.from(response);
+      this.socket.pause();
+      this.authDelayTimer = setTimeout(() => {
+        this.authDelayTimer = undefined;
+        if (this.state !== 'start-ok') return;
+        this.socket.resume();
+        try {
+          this.authenticate(mechanism, saved);
+        } catch (e) {
+          this.fail(e, 0);
+        }
+        this.host.scheduler.flushAll();
+      }, delay);
+      return;
+    }
+    this.authenticate(mechanism, response);
+  }
+
+  private authenticate(mechanism: string, response: Buffer): void {
     const creds = decodeSaslResponse(mechanism, response);
     const user = creds && this.host.access.authenticate(creds.username, creds.password);
     if (!user || !this.host.access.mayConnectFrom(user, this.remoteAddress)) {
+      this.host.authBackoff?.failed(this.remoteAddress, creds?.username);
       this.host.logger.warn({ conn: this.id, user: creds?.username, remote: this.remoteAddress }, 'login refused');
       const text = `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`;
       if (this.capabilities.authenticationFailureClose) {
@@ -328,6 +367,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       }
       return this.endAfterFlush();
     }
+    this.host.authBackoff?.succeeded(this.remoteAddress);
     this.user = user.name;
     this.authMechanism = mechanism;
     this.isImpersonator = user.tags.includes('impersonator');
@@ -354,6 +394,10 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (vhost === undefined) throw connectionError(530, `NOT_ALLOWED - vhost ${vhostName} not found`);
     if (!this.host.access.canAccessVhost(this.user, vhostName)) {
       throw connectionError(530, `NOT_ALLOWED - access to vhost '${vhostName}' refused for user '${this.user}'`);
+    }
+    const max = this.host.vhostLimit(vhostName, 'max-connections');
+    if (max !== undefined && this.host.connectionsIn(vhostName) >= max) {
+      throw connectionError(530, `access to vhost '${vhostName}' refused for user '${this.user}': connection limit (${max}) is reached`);
     }
     this.vhost = vhost;
     this.state = 'opened';
@@ -492,6 +536,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.reader.stop();
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.closeTimer);
+    clearTimeout(this.authDelayTimer);
     clearInterval(this.heartbeatTimer);
     this.teardownChannels();
     if (this.throttledBy !== undefined) for (const q of this.throttledBy) q.forgetPublisher(this);

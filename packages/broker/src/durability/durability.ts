@@ -10,6 +10,7 @@ import type { VirtualHost } from '../vhost/vhost.js';
 import type { DefinitionsPersister } from './definitions-persister.js';
 
 const loadBuffers: Buffer[] = [];
+const arrival = { at: 0 };
 
 /**
  * Ties the broker to its data directory: the message store (persistent messages of durable
@@ -77,11 +78,12 @@ export class Durability {
       queues++;
       const now = Date.now();
       for (const e of rq.entries) {
-        const msg = messageFromStored(this.store.readMessage(e.msgId));
+        const msg = messageFromStored(this.store.readMessageWithArrival(e.msgId, arrival));
         msg.storeId = e.msgId;
         let ttl = q.settings.messageTtl ?? -1;
         if (msg.expirationMs >= 0 && (ttl < 0 || msg.expirationMs < ttl)) ttl = msg.expirationMs;
-        const entry = new QueueEntry(msg, ttl < 0 ? 0 : now + ttl);
+        // TTLs count from the original arrival, as in RabbitMQ (messages stored without one: from now).
+        const entry = new QueueEntry(msg, ttl < 0 ? 0 : (arrival.at > 0 ? arrival.at : now) + ttl);
         entry.redelivered = e.delivered;
         entry.storeId = e.msgId;
         q.restore(entry);

@@ -24,7 +24,7 @@ export type EnqueueResult = 'ok' | 'rejected';
 
 /** The durable store as a queue sees it (persistent messages of durable queues only). */
 export interface QueueStore {
-  writeMessage(data: Buffer): number;
+  writeMessage(data: Buffer, arrivedAt?: number): number;
   enqueue(key: string, msgId: number): void;
   markDelivered(key: string, msgId: number): void;
   remove(key: string, msgId: number): void;
@@ -148,9 +148,10 @@ export class Queue {
   get persistent(): boolean { return this.store !== undefined; }
 
   /** Writes a persistent message's arrival in this queue to the store. */
-  private persist(msg: Message, entry: QueueEntry): void {
+  private persist(msg: Message, entry: QueueEntry, now: number): void {
     const store = this.store!;
-    if (msg.storeId === 0) msg.storeId = store.writeMessage(msg.data);
+    // With its arrival time: after a restart, TTLs (of any queue holding it) keep counting from it.
+    if (msg.storeId === 0) msg.storeId = store.writeMessage(msg.data, now);
     store.enqueue(this.storeKey, msg.storeId);
     entry.storeId = msg.storeId;
   }
@@ -202,13 +203,13 @@ export class Queue {
         this.host.deadLetter(this, entry, 'expired');
         return 'ok';
       }
-      if (this.store !== undefined && msg.deliveryMode === 2) this.persist(msg, entry);
+      if (this.store !== undefined && msg.deliveryMode === 2) this.persist(msg, entry, now);
       if (c !== undefined) {
         this.deliverTo(c, entry);
         return 'ok';
       }
     } else if (this.store !== undefined && msg.deliveryMode === 2) {
-      this.persist(msg, entry);
+      this.persist(msg, entry, now);
     }
     this.pushReady(entry);
     if (entry.expiresAt !== 0) this.scheduleExpiry(now);
@@ -385,6 +386,13 @@ export class Queue {
     this.loadedBytes = 0;
     this.checkFlow();
     return n;
+  }
+
+  /** The broker is stopping: no timer may fire afterwards (it would touch a closed store). */
+  stopTimers(): void {
+    clearTimeout(this.ttlTimer);
+    clearTimeout(this.expiresTimer);
+    this.ttlTimer = this.expiresTimer = undefined;
   }
 
   /** Deletes the queue: consumers are cancelled by the server; returns the ready count. */

@@ -14,8 +14,8 @@
 //   of the newest segment, skips damaged records elsewhere with a warning, and rebuilds the queues and
 //   the message index. Each run appends to a new segment.
 //
-// Memory per stored message: 16 bytes in the paged MessageIndex, plus one Map entry (~30-40 bytes; key
-// msgId, value a small integer) per queue holding it. See test/store/bench.ts for measured figures.
+// Memory per stored message: 16 bytes in the paged MessageIndex, plus 12 bytes (QueueEntries) per queue
+// holding it. See test/store/bench.ts for measured figures.
 //
 // The Buffer given to writeMessage is referenced until it is written: it must not be modified afterwards.
 import { closeSync, fdatasync, fsync, openSync, readSync, unlinkSync, writev } from 'node:fs';
@@ -23,16 +23,19 @@ import { mkdir, open as openFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32, crc32Table } from './crc32.js';
 import { MessageIndex } from './message-index.js';
+import { QueueEntries } from './queue-entries.js';
 import {
   ENTRY_RECORD_BYTES,
   DROP_QUEUE_RECORD_BYTES,
   FORMAT_VERSION,
+  MESSAGE_AT_HEADER_BYTES,
   MESSAGE_HEADER_BYTES,
   QUEUE_RECORD_HEADER_BYTES,
   REC_DELIVER,
   REC_DROP_QUEUE,
   REC_ENQUEUE,
   REC_MESSAGE,
+  REC_MESSAGE_AT,
   REC_QUEUE,
   REC_REMOVE,
   REC_SEGMENT,
@@ -79,6 +82,9 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 /** Data offsets are u32 in the index: segments stay below 4 GiB. */
 const MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+/** Flag in the index's length word: the 8 bytes before the data hold the arrival time (MESSAGE_AT). */
+const STAMPED = 0x80000000;
+const LENGTH_MASK = 0x7fffffff;
 const MAX_KEY_BYTES = 65536;
 const ARENA_BYTES = 256 * 1024;
 /** Unsynced bytes that trigger a flush even if nobody asked for one (bounds pending memory). */
@@ -99,8 +105,8 @@ interface QueueState {
   readonly qid: number;
   /** Segment whose QUEUE record binds qid (records in other segments need a new one first). */
   defSeg: Segment | undefined;
-  /** msgId → packed entry, in enqueue order. */
-  readonly entries: Map<number, number>;
+  /** msgId → packed entry, in enqueue (= msgId) order. */
+  readonly entries: QueueEntries;
 }
 
 /** Pending bytes of one segment: bufs are written contiguously from `start`. */
@@ -203,7 +209,7 @@ export class MessageStore {
       if (q.entries.size === 0) continue;
       const entries: RecoveredEntry[] = new Array<RecoveredEntry>(q.entries.size);
       let i = 0;
-      for (const [msgId, v] of q.entries) entries[i++] = { msgId, delivered: v >= SLOT_SPAN };
+      q.entries.forEach((msgId, v) => { entries[i++] = { msgId, delivered: v >= SLOT_SPAN }; });
       out.push({ key: q.key, entries });
     }
     return out;
@@ -217,7 +223,7 @@ export class MessageStore {
     const at = this.index.at;
     const seg = this.slots[w[at] - 1]!;
     const offset = w[at + 1];
-    const length = w[at + 2];
+    const length = w[at + 2] & LENGTH_MASK;
     if (length === 0) return Buffer.alloc(0);
     if (offset + length <= seg.written) return readFromFile(seg, offset, length);
     const pending = this.findPending(seg, offset, length);
@@ -239,18 +245,18 @@ export class MessageStore {
       if (page === undefined) throw new Error(`message ${msgIds[i]} is not in the store`);
       const seg = this.slots[page.words[at] - 1]!;
       const start = page.words[at + 1];
-      let end = start + page.words[at + 2];
+      let end = start + (page.words[at + 2] & LENGTH_MASK);
       // Extend the run while the next message is in the same segment, after this one, on disk and near.
       let j = i + 1;
       const offs: number[] = [start];
-      const lens: number[] = [page.words[at + 2]];
+      const lens: number[] = [page.words[at + 2] & LENGTH_MASK];
       while (j < msgIds.length) {
         const p2 = this.index.locate(msgIds[j]!);
         if (p2 === undefined) break;
         const w2 = p2.words;
         const a2 = this.index.at;
         const o2 = w2[a2 + 1];
-        const l2 = w2[a2 + 2];
+        const l2 = w2[a2 + 2] & LENGTH_MASK;
         if (this.slots[w2[a2] - 1] !== seg || o2 < end || o2 + l2 - start > READ_AHEAD_MAX || o2 + l2 > seg.written) break;
         offs.push(o2);
         lens.push(l2);
@@ -268,25 +274,51 @@ export class MessageStore {
     }
   }
 
-  writeMessage(data: Buffer): number {
+  /**
+   * Stores a message's bytes once and returns its id. With `arrivedAt` (ms since the epoch) the record
+   * keeps the arrival time, which recovery hands back (readMessageWithArrival) so TTLs keep counting.
+   */
+  writeMessage(data: Buffer, arrivedAt = 0): number {
     this.assertWritable();
     if (data.length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
     this.seq++;
     const id = this.nextId++;
-    this.ensureRoom(MESSAGE_HEADER_BYTES + data.length);
-    const p = this.reserve(MESSAGE_HEADER_BYTES);
+    const stamped = arrivedAt > 0;
+    const headerBytes = stamped ? MESSAGE_AT_HEADER_BYTES : MESSAGE_HEADER_BYTES;
+    this.ensureRoom(headerBytes + data.length);
+    const p = this.reserve(headerBytes);
     const a = this.arena;
-    a.writeUInt32LE(9 + data.length, p);
-    a[p + 8] = REC_MESSAGE;
+    a.writeUInt32LE(headerBytes - 8 + data.length, p);
+    a[p + 8] = stamped ? REC_MESSAGE_AT : REC_MESSAGE;
     writeU64(a, p + 9, id);
-    a.writeUInt32LE(crc32(data, 0, data.length, crc32Table(a, p + 8, p + MESSAGE_HEADER_BYTES)), p + 4);
+    if (stamped) writeU64(a, p + 17, arrivedAt);
+    a.writeUInt32LE(crc32(data, 0, data.length, crc32Table(a, p + 8, p + headerBytes)), p + 4);
     const seg = this.active;
-    this.index.add(id, seg.slot, seg.size + MESSAGE_HEADER_BYTES, data.length);
+    this.index.add(id, seg.slot, seg.size + headerBytes, stamped ? data.length | STAMPED : data.length);
     seg.live++;
-    this.commit(MESSAGE_HEADER_BYTES);
+    this.commit(headerBytes);
     this.pushData(data);
     this.maybeAutoFlush();
     return id;
+  }
+
+  /**
+   * readMessage, also giving the arrival time written with the message (0 when it was written
+   * without one) in `arrival.at`: one read for both, used by recovery.
+   */
+  readMessageWithArrival(msgId: number, arrival: { at: number }): Buffer {
+    arrival.at = 0;
+    const page = this.index.locate(msgId);
+    if (page === undefined || this.closed) return this.readMessage(msgId);
+    const w = page.words;
+    const at = this.index.at;
+    const seg = this.slots[w[at] - 1]!;
+    const offset = w[at + 1];
+    const length = w[at + 2] & LENGTH_MASK;
+    if ((w[at + 2] & STAMPED) === 0 || offset + length > seg.written) return this.readMessage(msgId);
+    const buf = readFromFile(seg, offset - 8, length + 8);
+    arrival.at = readU64(buf, 0);
+    return buf.subarray(8);
   }
 
   enqueue(key: string, msgId: number): void {
@@ -304,9 +336,9 @@ export class MessageStore {
   markDelivered(key: string, msgId: number): void {
     this.assertWritable();
     const q = this.queues.get(key);
-    const v = q?.entries.get(msgId);
+    const v = q === undefined ? -1 : q.entries.get(msgId);
     // Only the first delivery is recorded: recovery needs just the flag.
-    if (q === undefined || v === undefined || v >= SLOT_SPAN) return;
+    if (q === undefined || v < 0 || v >= SLOT_SPAN) return;
     this.seq++;
     this.appendEntryRecord(REC_DELIVER, q, msgId);
     q.entries.set(msgId, v + (this.active.slot + 1) * SLOT_SPAN);
@@ -318,8 +350,8 @@ export class MessageStore {
   remove(key: string, msgId: number): void {
     this.assertWritable();
     const q = this.queues.get(key);
-    const v = q?.entries.get(msgId);
-    if (q === undefined || v === undefined) return;
+    const v = q === undefined ? -1 : q.entries.get(msgId);
+    if (q === undefined || v < 0) return;
     this.seq++;
     this.appendEntryRecord(REC_REMOVE, q, msgId);
     q.entries.delete(msgId);
@@ -377,7 +409,7 @@ export class MessageStore {
     if (q === undefined) {
       const keyBytes = Buffer.from(key, 'utf8');
       if (keyBytes.length > MAX_KEY_BYTES) throw new RangeError(`queue key longer than ${MAX_KEY_BYTES} bytes`);
-      q = { key, keyBytes, qid: this.nextQid++, defSeg: undefined, entries: new Map() };
+      q = { key, keyBytes, qid: this.nextQid++, defSeg: undefined, entries: new QueueEntries() };
       this.queues.set(key, q);
     }
     return q;
@@ -534,7 +566,7 @@ export class MessageStore {
 
   private dropAllEntries(q: QueueState, holder: Segment): void {
     const stamp = ++this.stampCounter;
-    for (const [msgId, v] of q.entries) this.dropEntry(msgId, v, holder, stamp, false);
+    q.entries.forEach((msgId, v) => this.dropEntry(msgId, v, holder, stamp, false));
     q.entries.clear();
   }
 
@@ -843,6 +875,17 @@ export class MessageStore {
         if (id > ctx.maxId) ctx.maxId = id;
         return;
       }
+      case REC_MESSAGE_AT: {
+        const id = readU64(buf, start);
+        if (this.index.locate(id) !== undefined) {
+          ctx.orphans++;
+          return;
+        }
+        this.index.add(id, seg.slot, start + 16, (end - start - 16) | STAMPED);
+        seg.live++;
+        if (id > ctx.maxId) ctx.maxId = id;
+        return;
+      }
       case REC_QUEUE:
         qids.set(buf.readUInt32LE(start), this.queueFor(buf.toString('utf8', start + 4, end)));
         return;
@@ -864,13 +907,13 @@ export class MessageStore {
     const v = q.entries.get(id);
     if (type === REC_ENQUEUE) {
       // No live message: its MESSAGE record was deleted with its segment (the entry was removed) or damaged.
-      if (v === undefined && this.index.addRef(id)) {
+      if (v < 0 && this.index.addRef(id)) {
         q.entries.set(id, seg.slot);
         seg.live++;
       } else {
         ctx.orphans++;
       }
-    } else if (v === undefined) {
+    } else if (v < 0) {
       ctx.orphans++;
     } else if (type === REC_DELIVER) {
       if (v >= SLOT_SPAN) this.slots[Math.floor(v / SLOT_SPAN) - 1]!.live--;

@@ -17,6 +17,8 @@
 //   DELIVER (4)  [u32 qid][u64 msgId]                              it was delivered at least once
 //   REMOVE  (5)  [u32 qid][u64 msgId]                              ack / drop / expiry / purge
 //   DROPQ   (6)  [u32 qid]                                         every entry of the queue removed
+//   MESSAGE_AT (7) [u64 msgId][u64 arrival, ms since epoch][message bytes]   a MESSAGE with its arrival
+//                time, so message TTLs keep counting from the original arrival after a restart
 import { crc32 } from './crc32.js';
 
 export const HEADER_BYTES = 9;
@@ -27,6 +29,7 @@ export const REC_ENQUEUE = 3;
 export const REC_DELIVER = 4;
 export const REC_REMOVE = 5;
 export const REC_DROP_QUEUE = 6;
+export const REC_MESSAGE_AT = 7;
 
 export const SEGMENT_MAGIC = 0x4d535257; // 'WRSM' read as little-endian u32
 export const FORMAT_VERSION = 1;
@@ -36,6 +39,7 @@ export const SEGMENT_RECORD_BYTES = HEADER_BYTES + 16;
 export const ENTRY_RECORD_BYTES = HEADER_BYTES + 12;
 export const DROP_QUEUE_RECORD_BYTES = HEADER_BYTES + 4;
 export const MESSAGE_HEADER_BYTES = HEADER_BYTES + 8;
+export const MESSAGE_AT_HEADER_BYTES = HEADER_BYTES + 16;
 export const QUEUE_RECORD_HEADER_BYTES = HEADER_BYTES + 4;
 
 /** Upper bound of `len` accepted when scanning (a message is far smaller; guards against garbage). */
@@ -57,6 +61,7 @@ function plausible(type: number, len: number): boolean {
   switch (type) {
     case REC_SEGMENT: return len === 17;
     case REC_MESSAGE: return len >= 9 && len <= MAX_RECORD_LEN;
+    case REC_MESSAGE_AT: return len >= 17 && len <= MAX_RECORD_LEN;
     case REC_QUEUE: return len >= 5 && len <= 1 + 4 + 65536;
     case REC_ENQUEUE:
     case REC_DELIVER:

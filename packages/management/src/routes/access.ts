@@ -7,14 +7,16 @@ import { principalOf, queryOf, vhostOr404, type ManagementContext } from '../con
 import { formatUser, formatVhost } from '../format.js';
 import { badRequest, HttpError, notFound } from '../http-error.js';
 import { listResponse } from '../listing.js';
+import { Bool } from '../body.js';
 
 const Tags = Type.Union([Type.String(), Type.Array(Type.String())]);
 const VhostBody = Type.Object({
   description: Type.Optional(Type.String()),
   tags: Type.Optional(Tags),
   default_queue_type: Type.Optional(Type.String()),
-  tracing: Type.Optional(Type.Boolean()),
+  tracing: Type.Optional(Bool),
   name: Type.Optional(Type.String()),
+  vhost: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 const UserBody = Type.Object({
   password: Type.Optional(Type.String()),
@@ -22,6 +24,7 @@ const UserBody = Type.Object({
   hashing_algorithm: Type.Optional(Type.String()),
   tags: Type.Optional(Tags),
   name: Type.Optional(Type.String()),
+  vhost: Type.Optional(Type.String()),
   limits: Type.Optional(Type.Object({})),
 }, { additionalProperties: false });
 const PermissionBody = Type.Object({

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { buildMessage, EXCHANGE_TYPES, PRODUCT, VERSION } from '@warren/broker';
 import { requireAdmin, requireMonitor, requireVhostAccess } from '../auth.js';
-import { principalOf, vhostOr404, type ManagementContext } from '../context.js';
+import { principalOf, queryOf, vhostOr404, type ManagementContext } from '../context.js';
+import type { HistoryWindow } from '../stats.js';
 import { nodeName } from '../format.js';
 import { HttpError, notFound } from '../http-error.js';
 
@@ -43,6 +44,7 @@ export function coreRoutes(app: FastifyInstance, ctx: ManagementContext, info: {
 
   app.get('/api/overview', async (req) => {
     const p = principalOf(req);
+    const q = queryOf(req);
     const out: Record<string, unknown> = {
       management_version: VERSION,
       rates_mode: broker.statsEnabled ? 'basic' : 'none',
@@ -57,9 +59,9 @@ export function coreRoutes(app: FastifyInstance, ctx: ManagementContext, info: {
       erlang_full_version: `Node.js ${process.version} (${process.platform}/${process.arch})`,
       disable_stats: !broker.statsEnabled,
       enable_queue_totals: true,
-      message_stats: stats.globalMessageStats(),
+      message_stats: stats.globalMessageStats(historyWindow(q, 'msg_rates')),
       churn_rates: {},
-      queue_totals: stats.totals(),
+      queue_totals: stats.globalTotals(historyWindow(q, 'lengths')),
       object_totals: objectTotals(),
       statistics_db_event_queue: 0,
       node,
@@ -75,6 +77,13 @@ export function coreRoutes(app: FastifyInstance, ctx: ManagementContext, info: {
       name: node,
       type: 'disc',
       running: true,
+      rates_mode: broker.statsEnabled ? 'basic' : 'none',
+      mem_calculation_strategy: 'rss',
+      db_dir: broker.dataDir ?? '',
+      config_files: [],
+      log_files: [],
+      connection_created: broker.connectionsOpened,
+      connection_closed: broker.connectionsOpened - broker.connections.size,
       being_drained: false,
       os_pid: String(process.pid),
       mem_used: mem.rss,
@@ -171,6 +180,12 @@ export function coreRoutes(app: FastifyInstance, ctx: ManagementContext, info: {
     return { ...ok, protocol: req.params.protocol };
   });
   app.get('/api/health/checks/virtual-hosts', async () => ok);
+  // The pre-3.8 node health check, still answered by RabbitMQ 3.10 (scripts use it).
+  app.get('/api/healthchecks/node', async () => ok);
+  app.get<{ Params: { node: string } }>('/api/healthchecks/node/:node', async (req) => {
+    if (req.params.node !== node) throw notFound();
+    return ok;
+  });
   app.get('/api/health/checks/node-is-mirror-sync-critical', async () => ok);
   app.get('/api/health/checks/node-is-quorum-critical', async () => ok);
   app.get('/api/health/checks/is-in-service', async () => ok);
@@ -209,4 +224,12 @@ function diskFree(dir: string): number {
   } catch {
     return 0;
   }
+}
+
+/** RabbitMQ's `<prefix>_age` / `<prefix>_incr` query parameters (seconds), when both are valid. */
+function historyWindow(q: Record<string, string | undefined>, prefix: string): HistoryWindow | undefined {
+  const age = Number(q[`${prefix}_age`]);
+  const incr = Number(q[`${prefix}_incr`]);
+  if (!Number.isFinite(age) || !Number.isFinite(incr) || age <= 0 || incr <= 0) return undefined;
+  return { age, incr };
 }

@@ -39,6 +39,21 @@ export function liveRoutes(app: FastifyInstance, ctx: ManagementContext): void {
     requireVhostVisible(broker, p, req.params.vhost);
     return listResponse(visible(p, req.params.vhost).map((c) => formatConnection(broker, stats, c)), queryOf(req), ['name']);
   });
+  // Every connection of one user (RabbitMQ's /api/connections/username/{user}); DELETE closes them all.
+  const ofUser = (p: Principal, user: string): Connection[] => {
+    if (!p.isMonitor && user !== p.user.name) throw notAuthorised('Not monitor user');
+    return [...broker.connections].filter((c) => c.vhost !== undefined && c.user === user);
+  };
+  app.get<{ Params: { user: string } }>('/api/connections/username/:user', async (req) =>
+    listResponse(ofUser(principalOf(req), req.params.user).map((c) => formatConnection(broker, stats, c)), queryOf(req), ['name']));
+  app.delete<{ Params: { user: string } }>('/api/connections/username/:user', async (req, reply) => {
+    const conns = ofUser(principalOf(req), req.params.user);
+    const header = req.headers['x-reason'];
+    const reason = (Array.isArray(header) ? header[0] : header) ?? 'Closed via management plugin';
+    for (const c of conns) c.forceClose(reason);
+    return reply.code(204).send();
+  });
+
   app.get<{ Params: { name: string } }>('/api/connections/:name', async (req) => formatConnection(broker, stats, connectionOr404(principalOf(req), req.params.name)));
   app.delete<{ Params: { name: string } }>('/api/connections/:name', async (req, reply) => {
     const c = connectionOr404(principalOf(req), req.params.name);

@@ -9,11 +9,13 @@ import { exchangeFromUrl, formatBinding, formatExchange, formatQueue, properties
 import { badRequest, HttpError, notAuthorised, notFound } from '../http-error.js';
 import { listResponse } from '../listing.js';
 import { decodePayload, messageJson, propertiesFromJson } from '../message-json.js';
+import { Bool, bool, Int, int } from '../body.js';
 
 const Args = Type.Record(Type.String(), Type.Unknown());
 const QueueBody = Type.Object({
-  durable: Type.Optional(Type.Boolean()),
-  auto_delete: Type.Optional(Type.Boolean()),
+  durable: Type.Optional(Bool),
+  auto_delete: Type.Optional(Bool),
+  queue_type: Type.Optional(Type.String()),
   arguments: Type.Optional(Args),
   node: Type.Optional(Type.String()),
   vhost: Type.Optional(Type.String()),
@@ -22,27 +24,30 @@ const QueueBody = Type.Object({
 }, { additionalProperties: false });
 const ExchangeBody = Type.Object({
   type: Type.Optional(Type.String()),
-  durable: Type.Optional(Type.Boolean()),
-  auto_delete: Type.Optional(Type.Boolean()),
-  internal: Type.Optional(Type.Boolean()),
+  durable: Type.Optional(Bool),
+  auto_delete: Type.Optional(Bool),
+  internal: Type.Optional(Bool),
   arguments: Type.Optional(Args),
   vhost: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 const PublishBody = Type.Object({
   routing_key: Type.String(),
-  payload: Type.String(),
+  payload: Type.Optional(Type.String()),
+  exchange: Type.Optional(Type.String()),
+  mandatory: Type.Optional(Bool),
   payload_encoding: Type.Optional(Type.String()),
   properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   vhost: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 const GetBody = Type.Object({
-  count: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Int),
   ackmode: Type.String(),
   encoding: Type.Optional(Type.String()),
-  truncate: Type.Optional(Type.Integer({ minimum: 0 })),
-  requeue: Type.Optional(Type.Boolean()),
+  truncate: Type.Optional(Int),
+  requeue: Type.Optional(Bool),
+  queue: Type.Optional(Type.String()),
   vhost: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
 }, { additionalProperties: false });
@@ -131,8 +136,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     checkPerm(broker, p, vh.name, 'configure', 'exchange', name);
     const existed = vh.exchanges.has(name);
     amqp(() => vh.declareExchange({
-      name, type: b.type ?? 'direct', passive: false, durable: b.durable ?? true, autoDelete: b.auto_delete ?? false,
-      internal: b.internal ?? false, args: (b.arguments ?? {}) as FieldTable,
+      name, type: b.type ?? 'direct', passive: false, durable: bool(b.durable, true), autoDelete: bool(b.auto_delete, false),
+      internal: bool(b.internal, false), args: (b.arguments ?? {}) as FieldTable,
     }));
     return reply.code(existed ? 204 : 201).send();
   });
@@ -173,7 +178,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     if (props.userId !== undefined && props.userId !== p.user.name) {
       throw badRequest(`user_id property set to '${props.userId}' but authenticated user was '${p.user.name}'`);
     }
-    const body = decodePayload(b.payload, b.payload_encoding ?? 'string');
+    const body = decodePayload(b.payload ?? '', b.payload_encoding ?? 'string');
     const msg = amqp(() => buildMessage(e.name, b.routing_key, props, body));
     if (msg.expirationMs === -2) throw badRequest(`invalid expiration '${props.expiration ?? ''}'`);
     let targets = vh.route(e, b.routing_key, msg);
@@ -212,8 +217,13 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const b = req.body ?? {};
     checkPerm(broker, p, vh.name, 'configure', 'queue', name);
     const args = { ...(b.arguments ?? {}) } as FieldTable;
-    if (b.type !== undefined && args['x-queue-type'] === undefined) args['x-queue-type'] = b.type;
-    const { created } = amqp(() => vh.declareQueue({ name, passive: false, durable: b.durable ?? true, exclusive: false, autoDelete: b.auto_delete ?? false, args }, 0));
+    const max = broker.vhostLimit(vh.name, 'max-queues');
+    if (max !== undefined && !vh.queues.has(name) && vh.queues.size >= max) {
+      throw badRequest(`cannot declare queue '${name}': queue limit in vhost '${vh.name}' (${max}) is reached`);
+    }
+    const qtype = b.queue_type ?? b.type;
+    if (qtype !== undefined && args['x-queue-type'] === undefined) args['x-queue-type'] = qtype;
+    const { created } = amqp(() => vh.declareQueue({ name, passive: false, durable: bool(b.durable, true), exclusive: false, autoDelete: bool(b.auto_delete, false), args }, 0));
     return reply.code(created ? 201 : 204).send();
   });
   app.delete<VQ>('/api/queues/:vhost/:name', async (req, reply) => {
@@ -267,11 +277,13 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const reject = b.ackmode.startsWith('reject');
     const out: unknown[] = [];
     const taken: QueueEntry[] = [];
-    const n = b.count ?? 1;
+    const n = int(b.count, 1);
+    if (!(n >= 1)) throw badRequest('count must be a positive integer');
+    const truncate = b.truncate === undefined ? undefined : int(b.truncate, 0);
     for (let i = 0; i < n; i++) {
       const entry = q.get(Date.now());
       if (entry === undefined) break;
-      out.push(messageJson(entry.msg, entry.redelivered, q.messageCount, encoding, b.truncate));
+      out.push(messageJson(entry.msg, entry.redelivered, q.messageCount, encoding, truncate));
       if (requeue) taken.push(entry);
       else {
         if (reject) vh.deadLetter(q, entry, 'rejected');

@@ -1,6 +1,6 @@
 // The app shell: login gate, navigation and hash routes (#/queues, #/queues/<vhost>/<name>, …).
 import { useEffect, useState } from 'preact/hooks';
-import { loadCredentials, saveCredentials, setUnauthorizedHandler, type Credentials } from './api.js';
+import { ApiError, api, loadCredentials, saveCredentials, setUnauthorizedHandler, type Credentials } from './api.js';
 import { tags } from './format.js';
 import { useHashRoute } from './hooks.js';
 import { ChannelsPage, ConnectionsPage } from './pages/connections.js';
@@ -83,7 +83,16 @@ export function App() {
   };
 
   useEffect(() => {
-    setUnauthorizedHandler(() => logout('The broker no longer accepts these credentials; log in again.'));
+    // The API answers 401 both to bad credentials and to a user whose tags do not allow the call
+    // (e.g. a monitoring user listing users): only the first ends the session, the second is
+    // shown where it happened.
+    setUnauthorizedHandler(() => {
+      const stored = loadCredentials();
+      if (!stored) return logout();
+      api('/whoami', { credentials: stored }).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) logout('The broker no longer accepts these credentials; log in again.');
+      });
+    });
   }, []);
 
   if (!credentials) {

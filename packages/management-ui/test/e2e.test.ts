@@ -360,6 +360,27 @@ describe('management UI in Chromium', () => {
     await confirmClick(permission, 'permission-clear');
     await permission.waitFor({ state: 'detached', timeout: WAIT_MS });
 
+    // a monitoring user may log in but not list users: the API's refusal is shown, the session stays
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const other = await context.newPage();
+      other.on('pageerror', (err) => pageErrors.push(err.message));
+      await other.goto(new URL('#/users', target.baseUrl).href);
+      await other.getByTestId('login-username').fill('ui-e2e-user');
+      await other.getByTestId('login-password').fill('s3cret-Pw');
+      await other.getByTestId('login-submit').click();
+      const refused = other.getByTestId('page-users').getByTestId('error');
+      await refused.waitFor({ timeout: WAIT_MS });
+      assert.match((await refused.textContent()) ?? '', /^40[13] /);
+      assert.match((await other.getByTestId('current-user').textContent()) ?? '', /ui-e2e-user.*monitoring/);
+      await other.screenshot({ path: join(artifacts, 'users-refused.png'), fullPage: true });
+      await other.getByTestId('nav-overview').click();
+      await other.getByTestId('page-overview').waitFor({ timeout: WAIT_MS });
+      assert.equal(await other.getByTestId('page-login').count(), 0, 'still logged in after the refusal');
+    } finally {
+      await context.close();
+    }
+
     await go('#/users', 'page-users');
     await confirmClick(row('user-row', 'ui-e2e-user'), 'user-delete');
     await row('user-row', 'ui-e2e-user').waitFor({ state: 'detached', timeout: WAIT_MS });

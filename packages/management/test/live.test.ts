@@ -54,6 +54,8 @@ describe('management API: connections, channels, consumers, stats', () => {
       const qd = await m.api('GET', `/api/queues/%2F/${encodeURIComponent(q.queue)}`);
       assert.equal(qd.body.exclusive, true);
       assert.equal(qd.body.consumers, 1);
+      assert.equal(qd.body.consumer_details[0].consumer_tag, 'ctag-1');
+      assert.equal(qd.body.consumer_details[0].channel_details.connection_name, c.name);
 
       await m.api('PUT', '/api/users/watcher', { password: 'pw', tags: 'management' });
       await m.api('PUT', '/api/permissions/%2F/watcher', { configure: '.*', write: '.*', read: '.*' });

@@ -5,7 +5,7 @@ import { buildMessage, Exchange, MessageCounters, type PermissionKind, type Queu
 import type { FieldTable } from '@warren/protocol';
 import { canSeeVhost, requireVhostAccess, requireVhostVisible, type Principal } from '../auth.js';
 import { amqp, principalOf, queryOf, vhostOr404, type ManagementContext } from '../context.js';
-import { exchangeFromUrl, formatBinding, formatExchange, formatQueue, propertiesKey, vhostBindings, type Json } from '../format.js';
+import { exchangeFromUrl, formatBinding, formatConsumer, formatExchange, formatQueue, propertiesKey, vhostBindings, type Json } from '../format.js';
 import { badRequest, HttpError, notAuthorised, notFound } from '../http-error.js';
 import { listResponse } from '../listing.js';
 import { decodePayload, messageJson, propertiesFromJson } from '../message-json.js';
@@ -363,19 +363,15 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
   }
 }
 
-/** consumer_details of a queue (GET /api/queues/vhost/name). */
+/** consumer_details of a queue (GET /api/queues/vhost/name), with each consumer's channel. */
 function consumerDetailsOf(ctx: ManagementContext, q: Queue): Json[] {
-  return q.consumers.map((c) => ({
-    consumer_tag: c.tag,
-    ack_required: !c.noAck,
-    exclusive: c.exclusive,
-    prefetch_count: c.prefetch,
-    arguments: {},
-    active: true,
-    activity_status: 'up',
-    queue: { name: q.name, vhost: q.vhost },
-    channel_details: { node: ctx.broker.clusterName },
-  }));
+  const out: Json[] = [];
+  for (const conn of ctx.broker.connections) {
+    for (const ch of conn.channelList) {
+      for (const k of ch.consumerList) if (k.queue === q) out.push(formatConsumer(ctx.broker, conn, ch, k));
+    }
+  }
+  return out;
 }
 
 /**

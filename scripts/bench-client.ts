@@ -1,0 +1,412 @@
+// Benchmarks @warren/client against Warren and compares with amqplib doing the same work:
+//   1. publish with confirms: 1 KB persistent messages to a durable queue, 1000 unconfirmed at most
+//      (the S3 shape), while a consumer (manual ack, prefetch 1000) drains the queue;
+//   2. consume with manual acks: 1 KB messages, prefetch 1000, a publisher (no confirms) and a
+//      consumer running together (the S2 shape); also draining a pre-filled queue;
+//   3. memory:// round trip: publish and consume in one process through Warren's in-process core.
+// Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port.
+// When the shared ampbench tool is available (../shared/bench/build.sh and Go, or AMPBENCH=path),
+// its raw S2 and S3 figures against the same Warren are measured too: the reference the issue sets.
+// Usage: npm run bench:client [-- --seconds 5 --messages 100000]
+// Writes bench/results/client-<date>.md and prints the same table.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import amqplib from 'amqplib';
+import { connect, Queue, closeMemoryBroker } from '@warren/client';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
+});
+const SECONDS = Number(args.seconds);
+const MESSAGES = Number(args.messages);
+const MEMORY_MESSAGES = Number(args['memory-messages']);
+const WINDOW = 1000;
+const body1k = Buffer.alloc(1024, 'x');
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+async function startWarren(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-client-'));
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/warren.js'), 'server', '--port', String(port), '--management-port', '0',
+    '--bind', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = netConnect({ host: '127.0.0.1', port });
+      s.once('connect', () => { s.destroy(); r(true); });
+      s.once('error', () => r(false));
+    });
+    if (up) return { url: `amqp://guest:guest@127.0.0.1:${port}/`, child, dataDir };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error('Warren did not start (is it built? run npx tsc -b)');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ 1. publish with confirms
+
+async function publishClient(url: string): Promise<number> {
+  const conn = await connect(url);
+  const drain = await connect(url);
+  const q = new Queue(`bench-pub-client-${process.pid}`, { durable: true });
+  await conn.declare(q);
+  await drain.consume(q, () => undefined, { prefetch: WINDOW });
+  const producer = conn.producer({ maxInFlight: WINDOW });
+  const opts = { routingKey: q.name };
+  let inFlight = 0;
+  let confirmed = 0;
+  let stop = false;
+  const onConfirmed = (): void => {
+    inFlight--;
+    confirmed++;
+    kick();
+  };
+  const kick = (): void => {
+    while (!stop && inFlight < WINDOW) {
+      inFlight++;
+      producer.publish(body1k, opts).then(onConfirmed, onConfirmed);
+    }
+  };
+  kick();
+  await sleep(1000); // warm-up
+  const c0 = confirmed;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const rate = ((confirmed - c0) * 1000) / (performance.now() - t0);
+  stop = true;
+  while (inFlight > 0) await sleep(10);
+  await conn.deleteQueue(q);
+  await drain.close();
+  await conn.close();
+  return rate;
+}
+
+async function publishAmqplib(url: string): Promise<number> {
+  const conn = await amqplib.connect(url);
+  const drainConn = await amqplib.connect(url);
+  const q = `bench-pub-amqplib-${process.pid}`;
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue(q, { durable: true });
+  const dch = await drainConn.createChannel();
+  await dch.prefetch(WINDOW);
+  let drained = 0;
+  await dch.consume(q, (m) => {
+    if (m !== null && ++drained % 100 === 0) dch.ack(m, true);
+  });
+  let inFlight = 0;
+  let confirmed = 0;
+  let stop = false;
+  const onConfirmed = (): void => {
+    inFlight--;
+    confirmed++;
+    kick();
+  };
+  const opts = { persistent: true };
+  const kick = (): void => {
+    while (!stop && inFlight < WINDOW) {
+      inFlight++;
+      ch.publish('', q, body1k, opts, onConfirmed);
+    }
+  };
+  kick();
+  await sleep(1000);
+  const c0 = confirmed;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const rate = ((confirmed - c0) * 1000) / (performance.now() - t0);
+  stop = true;
+  while (inFlight > 0) await sleep(10);
+  await ch.deleteQueue(q);
+  await drainConn.close();
+  await conn.close();
+  return rate;
+}
+
+// ------------------------------------------------------------------ 2. consume with manual acks
+
+async function fill(url: string, q: string, n: number): Promise<void> {
+  const conn = await connect(url);
+  await conn.declare(new Queue(q, { durable: false }));
+  const producer = conn.producer({ maxInFlight: WINDOW });
+  const opts = { routingKey: q, persistent: false };
+  let sent = 0;
+  let done = 0;
+  await new Promise<void>((resolveFill) => {
+    const onDone = (): void => {
+      done++;
+      if (done === n) resolveFill();
+      else kick();
+    };
+    const kick = (): void => {
+      while (sent < n && sent - done < WINDOW) {
+        sent++;
+        producer.publish(body1k, opts).then(onDone, onDone);
+      }
+    };
+    kick();
+  });
+  await conn.close();
+}
+
+async function consumeClient(url: string): Promise<number> {
+  const q = `bench-consume-client-${process.pid}`;
+  await fill(url, q, MESSAGES);
+  const conn = await connect(url);
+  let got = 0;
+  let t0 = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  await conn.consume(q, () => {
+    if (got++ === 0) t0 = performance.now();
+    if (got === MESSAGES) resolveDone();
+  }, { prefetch: WINDOW });
+  await done;
+  const rate = ((MESSAGES - 1) * 1000) / (performance.now() - t0);
+  await conn.deleteQueue(q);
+  await conn.close();
+  return rate;
+}
+
+async function consumeAmqplib(url: string, multiAck: number): Promise<number> {
+  const q = `bench-consume-amqplib-${process.pid}`;
+  await fill(url, q, MESSAGES);
+  const conn = await amqplib.connect(url);
+  const ch = await conn.createChannel();
+  await ch.prefetch(WINDOW);
+  let got = 0;
+  let t0 = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  await ch.consume(q, (m) => {
+    if (m === null) return;
+    if (got++ === 0) t0 = performance.now();
+    if (got % multiAck === 0 || got === MESSAGES) ch.ack(m, multiAck > 1);
+    if (got === MESSAGES) resolveDone();
+  });
+  await done;
+  const rate = ((MESSAGES - 1) * 1000) / (performance.now() - t0);
+  await ch.deleteQueue(q);
+  await conn.close();
+  return rate;
+}
+
+/** S2 shape through this client: one publisher connection (no confirms), one consumer (manual ack, prefetch 1000). */
+async function s2Client(url: string): Promise<number> {
+  const pubConn = await connect(url);
+  const subConn = await connect(url);
+  const q = new Queue(`bench-s2-client-${process.pid}`, { durable: false });
+  await pubConn.declare(q);
+  let got = 0;
+  await subConn.consume(q, () => { got++; }, { prefetch: WINDOW });
+  const producer = pubConn.producer({ confirm: false });
+  const opts = { routingKey: q.name, persistent: false };
+  let stop = false;
+  let inFlight = 0;
+  const onWritten = (): void => { inFlight--; kick(); };
+  const kick = (): void => {
+    // publishes resolve once written; keep the backlog bounded like a flow-controlled publisher
+    while (!stop && inFlight < WINDOW && got + 20 * WINDOW > sent) {
+      inFlight++;
+      sent++;
+      producer.publish(body1k, opts).then(onWritten, onWritten);
+    }
+    if (!stop && inFlight === 0) setTimeout(kick, 1);
+  };
+  let sent = 0;
+  kick();
+  await sleep(1000);
+  const g0 = got;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const rate = ((got - g0) * 1000) / (performance.now() - t0);
+  stop = true;
+  await sleep(100);
+  await pubConn.deleteQueue(q);
+  await subConn.close();
+  await pubConn.close();
+  return rate;
+}
+
+/** The same S2 shape with amqplib (ack every 100th with multiple, as ampbench's S2). */
+async function s2Amqplib(url: string): Promise<number> {
+  const pubConn = await amqplib.connect(url);
+  const subConn = await amqplib.connect(url);
+  const q = `bench-s2-amqplib-${process.pid}`;
+  const pch = await pubConn.createChannel();
+  await pch.assertQueue(q, { durable: false });
+  const sch = await subConn.createChannel();
+  await sch.prefetch(WINDOW);
+  let got = 0;
+  await sch.consume(q, (m) => {
+    if (m === null) return;
+    if (++got % 100 === 0) sch.ack(m, true);
+  });
+  let stop = false;
+  let sent = 0;
+  const pump = (): void => {
+    while (!stop && got + 20 * WINDOW > sent) {
+      sent++;
+      if (!pch.publish('', q, body1k)) {
+        pch.once('drain', pump);
+        return;
+      }
+    }
+    if (!stop) setTimeout(pump, 1);
+  };
+  pump();
+  await sleep(1000);
+  const g0 = got;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const rate = ((got - g0) * 1000) / (performance.now() - t0);
+  stop = true;
+  await sleep(100);
+  await pch.deleteQueue(q);
+  await subConn.close();
+  await pubConn.close();
+  return rate;
+}
+
+// ------------------------------------------------------------------ raw reference: ampbench
+
+function ampbenchPath(): string | undefined {
+  if (process.env.AMPBENCH) return process.env.AMPBENCH;
+  const build = join(root, '../shared/bench/build.sh');
+  if (!existsSync(build)) return undefined;
+  try {
+    return execFileSync('bash', [build], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs one ampbench scenario; returns [sent rate, received rate]. */
+function ampbench(bin: string, url: string, pid: number, scenario: 'S2' | 'S3'): [number, number] {
+  const common = ['--url', url, '--broker-pid', String(pid), '--scenario', scenario, '--size', '1024', '--prefetch', '1000',
+    '--multi-ack', '100', '--duration', String(SECONDS + 1), '--warmup', '1'];
+  const extra = scenario === 'S3' ? ['--durable', '--persistent', '--confirm', '1000'] : [];
+  const out = execFileSync(bin, [...common, ...extra], { encoding: 'utf8', timeout: (SECONDS + 60) * 1000 });
+  const line = out.trim().split('\n').pop()!;
+  const r = JSON.parse(line) as { sent_rate: number; recv_rate: number };
+  return [r.sent_rate, r.recv_rate];
+}
+
+// ------------------------------------------------------------------ 3. memory:// round trip
+
+async function memoryRoundTrip(defaults: boolean): Promise<number> {
+  const name = `bench-${defaults ? 'defaults' : 'fast'}`;
+  const conn = await connect(`memory://${name}`);
+  const q = new Queue('roundtrip', { durable: false });
+  await conn.declare(q);
+  const body = Buffer.alloc(16, 'x');
+  let got = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  await conn.consume(q, () => {
+    if (++got === MEMORY_MESSAGES) resolveDone();
+  }, defaults ? { prefetch: WINDOW } : { noAck: true });
+  const producer = conn.producer(defaults ? { maxInFlight: WINDOW } : { confirm: false });
+  const opts = { routingKey: q.name, persistent: false };
+  const t0 = performance.now();
+  let sent = 0;
+  let inFlight = 0;
+  const onDone = (): void => { inFlight--; kick(); };
+  const kick = (): void => {
+    // without confirms, yield to the event loop every WINDOW publishes so deliveries flow
+    while (sent < MEMORY_MESSAGES && inFlight < WINDOW) {
+      sent++;
+      inFlight++;
+      producer.publish(body, opts).then(onDone, onDone);
+    }
+  };
+  kick();
+  await done;
+  const rate = (MEMORY_MESSAGES * 1000) / (performance.now() - t0);
+  await conn.close();
+  await closeMemoryBroker(name);
+  return rate;
+}
+
+// ------------------------------------------------------------------ main
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  const warren = await startWarren();
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  try {
+    const bin = ampbenchPath();
+    let rawS3: number | undefined;
+    let rawS2: number | undefined;
+    if (bin !== undefined && existsSync(bin)) {
+      rawS3 = ampbench(bin, warren.url, warren.child.pid ?? 0, 'S3')[0];
+      rawS2 = ampbench(bin, warren.url, warren.child.pid ?? 0, 'S2')[1];
+    } else {
+      notes.push('ampbench was not available (needs ../shared/bench and Go, or AMPBENCH=path): no raw reference figures.');
+    }
+    const pct = (a: number, b: number | undefined): string => (b === undefined ? '' : `${Math.round((100 * a) / b)} %`);
+    const pubClient = await publishClient(warren.url);
+    const pubAmqplib = await publishAmqplib(warren.url);
+    rows.push(['S3 shape: publish with confirms, 1 KB persistent, durable queue, window 1000 (confirmed/s)', fmt(pubClient), fmt(pubAmqplib), rawS3 === undefined ? '' : fmt(rawS3), pct(pubClient, rawS3), pct(pubAmqplib, rawS3)]);
+    const s2c = await s2Client(warren.url);
+    const s2a = await s2Amqplib(warren.url);
+    rows.push(['S2 shape: publisher + consumer with manual acks, 1 KB, prefetch 1000 (delivered/s)', fmt(s2c), fmt(s2a), rawS2 === undefined ? '' : fmt(rawS2), pct(s2c, rawS2), pct(s2a, rawS2)]);
+    const conClient = await consumeClient(warren.url);
+    const conAmqplibEach = await consumeAmqplib(warren.url, 1);
+    rows.push(['drain a pre-filled queue, manual ack of each message, 1 KB, prefetch 1000', fmt(conClient), fmt(conAmqplibEach), '', '', '']);
+  } finally {
+    warren.child.kill('SIGTERM');
+    await new Promise((r) => warren.child.once('exit', r));
+    rmSync(warren.dataDir, { recursive: true, force: true });
+  }
+  const memFast = await memoryRoundTrip(false);
+  const memDefaults = await memoryRoundTrip(true);
+  rows.push(['memory:// round trip, 16 B, no confirms, no-ack consumer', fmt(memFast), '', '', '', '']);
+  rows.push(['memory:// round trip, 16 B, confirms + manual ack (the defaults)', fmt(memDefaults), '', '', '', '']);
+
+  const date = new Date().toISOString().slice(0, 10);
+  const lines = [
+    `# @warren/client benchmark, ${date}`,
+    '',
+    `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}); Warren as a separate process on 127.0.0.1;`,
+    `${SECONDS} s measured after 1 s warm-up for publishing, ${MESSAGES} messages for consuming, ${MEMORY_MESSAGES} for memory://.`,
+    'Produced by `npm run bench:client` (scripts/bench-client.ts). Rates in messages per second.',
+    '',
+    '| scenario | @warren/client | amqplib | ampbench (raw) | client / raw | amqplib / raw |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    ...notes,
+  ];
+  const text = lines.join('\n');
+  const dir = join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `client-${date}.md`), text);
+  console.log(text);
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -19,6 +19,9 @@ import { DataDirLock } from './durability/data-dir-lock.js';
 import { MessageCounters } from './stats/counters.js';
 import { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
 import { TopicAuthorizer } from './auth/topic-authorizer.js';
+import { PolicyError, type PolicyInput, type PolicyKind } from './policy/policy.js';
+import type { EffectivePolicy } from './policy/policy-set.js';
+import { policiesFromDefinitions } from './policy/policy-definitions.js';
 
 export interface BrokerOptions {
   /** AMQP port (default 5672; 0 picks a free port). */
@@ -40,6 +43,8 @@ export interface BrokerOptions {
   memoryHighWatermark?: number;
   /** Memory alarm threshold in bytes (wins over the fraction). */
   memoryLimitBytes?: number;
+  /** Consumer acknowledgement timeout in ms (default 30 minutes, as RabbitMQ); x-consumer-timeout overrides it per queue. */
+  consumerTimeoutMs?: number;
   /** Disk alarm threshold in free bytes (default 50 MB); checked on the data dir's file system. */
   diskFreeLimit?: number;
   /** An amqps listener (TLS) besides the plain one: PEM certificate and key, port default 5671 (0 = free). */
@@ -126,6 +131,8 @@ export class WarrenBroker implements Broker, ConnectionHost {
 
   private newVhost(name: string): VirtualHost {
     const vh = new VirtualHost(name);
+    if (this.opts.consumerTimeoutMs !== undefined) vh.consumerTimeoutMs = this.opts.consumerTimeoutMs;
+    if (this.durability !== undefined) vh.delayed.attachStore(this.durability.store);
     vh.listener = {
       queueCreated: (q) => {
         if (this.statsEnabled) q.stats = new MessageCounters();
@@ -161,7 +168,10 @@ export class WarrenBroker implements Broker, ConnectionHost {
     if (dataDir !== undefined && persister !== undefined) {
       if (saved !== undefined) this.applyDefinitions(saved);
       this.durability = await Durability.open(dataDir, persister, this.logger);
-      for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      for (const vh of this.vhosts.values()) {
+        vh.delayed.attachStore(this.durability.store);
+        for (const q of vh.queues.values()) q.attachStore(this.durability.store, this.durability.load);
+      }
       this.durability.recover(this.vhosts);
       this.persister = persister;
     }
@@ -172,10 +182,38 @@ export class WarrenBroker implements Broker, ConnectionHost {
     this.persister?.markDirty();
   }
 
-  /** Applies a RabbitMQ definitions document: users/vhosts/permissions, then exchanges, queues, bindings. */
+  // ---- policies (contract shared with the management API) ------------------------------
+
+  /** Validates (PolicyError, nothing half-applied), stores, applies to existing and future entities, persists. */
+  setPolicy(kind: PolicyKind, p: PolicyInput): void {
+    const vh = this.vhost(p.vhost);
+    if (vh === undefined) throw new PolicyError(`vhost '${String(p.vhost)}' does not exist`);
+    vh.setPolicy(kind, p);
+    this.persister?.markDirty();
+  }
+
+  /** false when there is no such policy. */
+  clearPolicy(kind: PolicyKind, vhost: string, name: string): boolean {
+    const cleared = this.vhost(vhost)?.clearPolicy(kind, name) ?? false;
+    if (cleared) this.persister?.markDirty();
+    return cleared;
+  }
+
+  listPolicies(kind: PolicyKind, vhost?: string): PolicyInput[] {
+    const out: PolicyInput[] = [];
+    for (const vh of this.vhosts.values()) if (vhost === undefined || vh.name === vhost) out.push(...vh.policies.list(kind));
+    return out;
+  }
+
+  effectivePolicy(vhost: string, name: string, type: 'queue' | 'exchange'): EffectivePolicy {
+    return this.vhost(vhost)?.effectivePolicy(name, type) ?? { definition: {} };
+  }
+
+  /** Applies a RabbitMQ definitions document: users/vhosts/permissions, policies, then exchanges, queues, bindings. */
   applyDefinitions(defs: Definitions): void {
     applyAuthDefinitions(this.access, defs);
     this.syncVhosts();
+    for (const { kind, policy } of policiesFromDefinitions(defs)) this.vhost(policy.vhost)?.setPolicy(kind, policy);
     for (const e of defs.exchanges) {
       this.vhost(e.vhost)?.declareExchange({
         name: e.name, type: e.type, passive: false, durable: e.durable, autoDelete: e.auto_delete, internal: e.internal, args: toTable(e.arguments),
@@ -312,6 +350,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
     const server = this.server;
     this.server = undefined;
     this.alarms.stop();
+    for (const vh of this.vhosts.values()) vh.delayed.stop();
     const tlsServer = this.tlsServer;
     this.tlsServer = undefined;
     const closed = Promise.all([
@@ -324,6 +363,12 @@ export class WarrenBroker implements Broker, ConnectionHost {
     for (const s of this.sockets) s.destroy();
     for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) q.stopTimers();
     await closed;
+    // An asynchronous definitions write still in flight finishes first (bounded), so nothing
+    // touches the data directory after close() returns.
+    const persister = this.persister;
+    if (persister?.pending) {
+      await Promise.race([new Promise<void>((r) => persister.afterWrite(r)), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     this.persister?.flushSync();
     await this.durability?.close();
     this.lock?.release();

@@ -19,3 +19,5 @@ export type { ExchangeType, BindingDestination } from './exchange/exchange.js';
 export { EXCHANGE_TYPES } from './exchange/exchange.js';
 export { AuthBackoff, type AuthBackoffOptions } from './connection/auth-backoff.js';
 export { TopicAuthorizer, type TopicPermissionSpec } from './auth/topic-authorizer.js';
+export { PolicyError, type PolicyApplyTo, type PolicyInput, type PolicyKind } from './policy/policy.js';
+export type { EffectivePolicy } from './policy/policy-set.js';

@@ -162,6 +162,20 @@ describe('warren ctl', () => {
     assert.equal((await run('import_definitions', join(dir, 'missing.json'))).code, 65);
   });
 
+  it('set_policy, list_policies, clear_policy', async () => {
+    const set = await run('set_policy', '--priority', '3', '--apply-to', 'queues', 'ttl', '^ttl\\.', '{"message-ttl":60000}');
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /Setting policy "ttl" for pattern "\^ttl\\\." to "\{"message-ttl":60000\}" with priority "3"/);
+    const list = await run('list_policies');
+    assert.match(list.stdout, /^\/\s+ttl\s+\^ttl\\\.\s+queues\s+\{"message-ttl":60000\}\s+3$/m);
+    const bad = await run('set_policy', 'bad', '.*', '{"message-ttl":"soon"}');
+    assert.equal(bad.code, 65);
+    assert.match(bad.stderr, /^Error: Validation failed/m);
+    assert.equal((await run('set_policy', 'bad', '.*', 'not json')).code, 64);
+    assert.equal((await run('clear_policy', 'ttl')).code, 0);
+    assert.equal((await run('clear_policy', 'ttl')).code, 65);
+  });
+
   it('usage errors, unknown commands and an unreachable broker', async () => {
     const unknown = await run('frobnicate');
     assert.equal(unknown.code, 64);

@@ -3,7 +3,7 @@
 // applies there is it applied for real.
 import {
   AccessControl, AccessControlError, AmqpError, applyAuthDefinitions, DefinitionsError, Exchange, exportAuthDefinitions, exportDefinitions,
-  parseDefinitions, WarrenBroker, type Definitions,
+  parseDefinitions, PolicyError, WarrenBroker, type Definitions, type PolicyApplyTo,
 } from '@warren/broker';
 import type { FieldTable } from '@warren/protocol';
 import { OPERATOR_POLICY_COMPONENT, type RuntimeStore } from './runtime-store.js';
@@ -18,7 +18,7 @@ function at<T>(path: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof AmqpError) throw new DefinitionsError(path, e.text.replace(/^[A-Z_]+ - /, ''));
-    if (e instanceof AccessControlError) throw new DefinitionsError(path, e.message);
+    if (e instanceof AccessControlError || e instanceof PolicyError) throw new DefinitionsError(path, e.message);
     throw e;
   }
 }
@@ -114,22 +114,40 @@ export function importDefinitions(broker: WarrenBroker, store: RuntimeStore, jso
   applyAuthDefinitions(copy.access, defs);
   checkTopicPermissions(copy.access, defs);
   applyTopology(copy, defs);
-  applyPolicies(copy, defs, true);
+  applyPolicies(copy, defs);
 
   applyAuthDefinitions(broker.access, defs);
   for (const v of defs.vhosts) broker.vhost(v.name);
   applyTopology(broker, defs);
-  applyPolicies(broker, defs, false);
+  applyPolicies(broker, defs);
   for (const t of defs.topic_permissions) store.setTopicPermission(t);
   for (const p of defs.parameters) if (p.component !== OPERATOR_POLICY_COMPONENT) store.setParameter(p);
   for (const g of defs.global_parameters) store.setGlobal(g);
   broker.definitionsChanged();
 }
 
-/** Policies: applied through the broker's policy API when it has one. */
-function applyPolicies(broker: WarrenBroker, defs: Definitions, _dryRun: boolean): void {
-  void broker;
-  void defs;
+/** Policies and operator policies (RabbitMQ keeps the latter as operator_policy parameters). */
+function applyPolicies(broker: WarrenBroker, defs: Definitions): void {
+  defs.policies.forEach((p, i) => {
+    at(`policies[${i}]`, () => broker.setPolicy('policy', {
+      vhost: p.vhost, name: p.name, pattern: p.pattern, applyTo: p['apply-to'] as PolicyApplyTo, priority: p.priority, definition: p.definition,
+    }));
+  });
+  defs.parameters.forEach((prm, i) => {
+    if (prm.component !== OPERATOR_POLICY_COMPONENT) return;
+    const v = prm.value;
+    const obj = v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+    const def = obj?.['definition'];
+    if (obj === undefined || typeof obj['pattern'] !== 'string' || def === null || typeof def !== 'object' || Array.isArray(def)) {
+      throw new DefinitionsError(`parameters[${i}].value`, 'an operator policy needs a pattern and a definition');
+    }
+    const priority = obj['priority'] ?? 0;
+    at(`parameters[${i}]`, () => broker.setPolicy('operator-policy', {
+      vhost: prm.vhost, name: prm.name, pattern: obj['pattern'] as string,
+      applyTo: (typeof obj['apply-to'] === 'string' ? obj['apply-to'] : 'all') as PolicyApplyTo,
+      priority: typeof priority === 'number' ? priority : Number(priority), definition: def,
+    }));
+  });
 }
 
 /** The broker's definitions as RabbitMQ 3.10 exports them (all vhosts, or one without vhost fields). */

@@ -43,8 +43,15 @@ export function formatUser(u: User): Json {
   return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: {} };
 }
 
-export function formatExchange(e: Exchange, vhost: string): Json {
+/** policy, operator_policy and effective_policy_definition of a queue or exchange. */
+function policyFields(broker: WarrenBroker, vhost: string, name: string, type: 'queue' | 'exchange'): Json {
+  const eff = broker.effectivePolicy(vhost, name, type);
+  return { policy: eff.policy ?? '', operator_policy: eff.operatorPolicy ?? '', effective_policy_definition: eff.definition };
+}
+
+export function formatExchange(e: Exchange, vhost: string, broker?: WarrenBroker): Json {
   return {
+    ...(broker !== undefined && !e.isDefault ? { policy: broker.effectivePolicy(vhost, e.name, 'exchange').policy ?? '' } : {}),
     name: e.name, vhost, type: e.type, durable: e.durable, auto_delete: e.autoDelete, internal: e.internal,
     arguments: fieldTableToJson(e.args), user_who_performed_action: e.name.startsWith('amq.') || e.name === '' ? 'rmq-internal' : '',
   };
@@ -79,9 +86,7 @@ export function formatQueue(broker: WarrenBroker, stats: StatsCollector, q: Queu
     messages_ram: ready,
     messages_ready_ram: ready,
     messages_unacknowledged_ram: unacked,
-    policy: null,
-    operator_policy: null,
-    effective_policy_definition: {},
+    ...policyFields(broker, q.vhost, q.name, 'queue'),
     exclusive_consumer_tag: q.consumers.find((c) => c.exclusive)?.tag ?? null,
     single_active_consumer_tag: q.settings.singleActiveConsumer ? (q.consumers[0]?.tag ?? null) : null,
     consumer_utilisation: null,
@@ -160,7 +165,7 @@ export function formatChannel(broker: WarrenBroker, stats: StatsCollector, c: Co
     global_prefetch_count: ch.globalPrefetchCount,
     confirm: ch.confirmMode,
     transactional: ch.transactional,
-    state: ch.flowBlocked ? 'flow' : 'running',
+    state: 'running',
   };
   if (ch.stats !== undefined) out['message_stats'] = stats.channelMessageStats(ch);
   return out;

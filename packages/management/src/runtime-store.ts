@@ -82,7 +82,9 @@ export const OPERATOR_POLICY_COMPONENT = 'operator_policy';
 export function runtimeStore(broker: WarrenBroker): RuntimeStore {
   let s = stores.get(broker);
   if (s === undefined) {
+    let loading = true;
     const store: RuntimeStore = new RuntimeStore(() => {
+      if (loading) return; // what was just read needs no saving
       syncVhostLimits(broker, store);
       broker.topics.load(store.topicPermissions());
       broker.definitionsChanged();
@@ -92,6 +94,7 @@ export function runtimeStore(broker: WarrenBroker): RuntimeStore {
       for (const p of d.parameters) if (p.component !== OPERATOR_POLICY_COMPONENT) store.setParameter(p);
       for (const g of d.global_parameters) store.setGlobal(g);
     }
+    loading = false;
     broker.extraDefinitions = () => ({ topic_permissions: store.topicPermissions(), parameters: store.parameters(), global_parameters: store.globalParameters() });
     stores.set(broker, (s = store));
     syncVhostLimits(broker, store);

@@ -15,6 +15,7 @@ import { coreRoutes } from './routes/core.js';
 import { definitionsRoutes } from './routes/definitions.js';
 import { liveRoutes } from './routes/live.js';
 import { limitRoutes } from './routes/limits.js';
+import { policyRoutes } from './routes/policies.js';
 import { parameterRoutes } from './routes/parameters.js';
 import { topologyRoutes } from './routes/topology.js';
 
@@ -42,15 +43,17 @@ export interface ManagementServer {
 /** Requests that need no credentials (the UI asks /api/auth before logging in). */
 const PUBLIC_PATHS = new Set(['/api/auth']);
 
-/** @warren/management-ui's dist/ directory, if that package is installed and built. */
+/**
+ * @warren/management-ui's dist/ directory, if that package is installed and built. Looked up in
+ * the node_modules directories Node would search (its package.json may not be exported).
+ */
 function defaultUiDir(): string | undefined {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@warren/management-ui/package.json');
-    const dir = path.join(path.dirname(pkg), 'dist');
-    return existsSync(dir) ? dir : undefined;
-  } catch {
-    return undefined;
+  const searched = createRequire(import.meta.url).resolve.paths('@warren/management-ui') ?? [];
+  for (const modules of searched) {
+    const dir = path.join(modules, '@warren', 'management-ui', 'dist');
+    if (existsSync(path.join(dir, 'index.html'))) return dir;
   }
+  return undefined;
 }
 
 function parseJsonBody(body: string): unknown {
@@ -127,6 +130,7 @@ export async function buildManagementApp(opts: ManagementOptions, stats: StatsCo
   definitionsRoutes(app, ctx);
   parameterRoutes(app, ctx);
   limitRoutes(app, ctx);
+  policyRoutes(app, ctx);
 
   const uiDir = opts.uiDir ?? defaultUiDir();
   if (uiDir !== undefined && existsSync(uiDir)) {

@@ -14,6 +14,8 @@ import { ConfirmTracker } from './confirm-tracker.js';
 import { writeDeliver, writeGetOk, writeReturn } from './content-frames.js';
 import { PublishAssembler } from './publish-assembler.js';
 import { UnackedLog } from './unacked-log.js';
+import { ConsumerTimeouts } from './consumer-timeouts.js';
+import { delayOf } from '../exchange/delayed-scheduler.js';
 import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
 import type { ChannelConnection } from './channel-connection.js';
 import { MessageCounters } from '../stats/counters.js';
@@ -21,7 +23,7 @@ import { MessageCounters } from '../stats/counters.js';
 type TxAction =
   | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
   | { kind: 'ack'; tag: number; multiple: boolean }
-  | { kind: 'reject'; tag: number; multiple: boolean; requeue: boolean };
+  | { kind: 'reject'; tag: number; multiple: boolean; requeue: boolean; failed: boolean };
 
 const scratchSlots: number[] = [];
 
@@ -33,12 +35,18 @@ export class Channel implements ConsumerOwner {
   closing = false;
   private readonly consumers = new Map<string, Consumer>();
   private readonly unacked = new UnackedLog();
+  private readonly timeouts = new ConsumerTimeouts(
+    this.unacked,
+    (q) => q.settings.consumerTimeout ?? this.vhost.consumerTimeoutMs,
+    (c) => this.consumerTimedOut(c),
+  );
+  /** Tags taken back from timed-out consumers (their late acks are ignored). */
+  private reclaimed: Set<number> | undefined;
   private deliveryTag = 0;
   /** basic.qos global=false: prefetch for consumers created afterwards. */
   private consumerPrefetch = 0;
   /** basic.qos global=true: limit over all the channel's consumers. */
   private channelPrefetch = 0;
-  private flowActive = true;
   private confirms: ConfirmTracker | undefined;
   private tx: TxAction[] | undefined;
   private lastQueueName = '';
@@ -66,7 +74,6 @@ export class Channel implements ConsumerOwner {
   get transactional(): boolean { return this.tx !== undefined; }
   get uncommittedMessages(): number { return this.tx?.filter((a) => a.kind === 'publish').length ?? 0; }
   get uncommittedAcks(): number { return this.tx?.filter((a) => a.kind !== 'publish').length ?? 0; }
-  get flowBlocked(): boolean { return !this.flowActive; }
 
   get connectionId(): number { return this.conn.id; }
   private get vhost(): VirtualHost { return this.conn.vhost; }
@@ -97,9 +104,9 @@ export class Channel implements ConsumerOwner {
     }
     switch (m.name) {
       case 'channel.flow':
-        this.flowActive = m.active;
-        this.conn.send(this.id, { name: 'channel.flow-ok', active: m.active });
-        if (m.active) this.redispatch();
+        // As RabbitMQ (since 3.3): a client may not stop deliveries with flow; prefetch does that.
+        if (!m.active) throw connectionError(540, 'NOT_IMPLEMENTED - active=false');
+        this.conn.send(this.id, { name: 'channel.flow-ok', active: true });
         return;
       case 'channel.flow-ok':
         return;
@@ -157,11 +164,14 @@ export class Channel implements ConsumerOwner {
       case 'basic.cancel': return this.cancel(m.consumerTag, m.nowait);
       case 'basic.get': return this.get(m.queue, m.noAck);
       case 'basic.ack': return this.ack(m.deliveryTag, m.multiple);
-      case 'basic.reject': return this.reject(m.deliveryTag, false, m.requeue);
-      case 'basic.nack': return this.reject(m.deliveryTag, m.multiple, m.requeue);
+      // RabbitMQ 4.3: basic.reject marks a failed delivery (x-delivery-count), basic.nack does not.
+      case 'basic.reject': return this.reject(m.deliveryTag, false, m.requeue, true);
+      case 'basic.nack': return this.reject(m.deliveryTag, m.multiple, m.requeue, false);
       case 'basic.recover':
       case 'basic.recover-async':
-        this.requeueAll();
+        // As RabbitMQ: redelivering to the same consumer (requeue=false) is not supported.
+        if (!m.requeue) throw connectionError(540, 'NOT_IMPLEMENTED - requeue=false');
+        this.requeueAll(false);
         if (m.name === 'basic.recover') this.conn.send(this.id, { name: 'basic.recover-ok' });
         return;
       case 'confirm.select':
@@ -257,7 +267,10 @@ export class Channel implements ConsumerOwner {
     let priority = 0;
     const p = args['x-priority'];
     if (p !== undefined) {
-      if (typeof p !== 'number' || !Number.isInteger(p)) throw preconditionFailed(`invalid arg 'x-priority' for consumer '${tag}': must be an integer`);
+      // RabbitMQ names the queue and the rejected AMQP type.
+      if (typeof p !== 'number' || !Number.isInteger(p)) {
+        throw preconditionFailed(`invalid arg 'x-priority' for ${describeQueue(qname, this.vhost.name)}: {unacceptable_type,${typeof p === 'string' || Buffer.isBuffer(p) ? 'longstr' : typeof p === 'boolean' ? 'bool' : typeof p === 'number' ? 'double' : 'table'}}`);
+      }
       priority = p;
     }
     const c = new Consumer(tag, this, q, noAck, exclusive, this.consumerPrefetch, priority, args);
@@ -294,7 +307,7 @@ export class Channel implements ConsumerOwner {
 
   /** ConsumerOwner: prefetch limits, channel.flow and the connection's output backlog. */
   canDeliver(c: Consumer): boolean {
-    if (!this.flowActive || this.closing || !this.conn.writable()) return false;
+    if (this.closing || !this.conn.writable()) return false;
     if (c.noAck) return true;
     if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
     return this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch;
@@ -304,8 +317,10 @@ export class Channel implements ConsumerOwner {
   deliver(c: Consumer, entry: QueueEntry): void {
     const tag = ++this.deliveryTag;
     if (!c.noAck) {
-      this.unacked.push(tag, entry, c, c.queue);
+      const now = Date.now();
+      this.unacked.push(tag, entry, c, c.queue, now);
       c.unacked++;
+      this.timeouts.delivered(c.queue, now);
     }
     const s = this.stats;
     if (s !== undefined) {
@@ -360,22 +375,22 @@ export class Channel implements ConsumerOwner {
     this.settle(tag, multiple, false, false);
   }
 
-  private reject(tag: number, multiple: boolean, requeue: boolean): void {
+  private reject(tag: number, multiple: boolean, requeue: boolean, failed: boolean): void {
     if (this.tx !== undefined) {
       this.validateTag(tag, multiple);
-      this.tx.push({ kind: 'reject', tag, multiple, requeue });
+      this.tx.push({ kind: 'reject', tag, multiple, requeue, failed });
       return;
     }
-    this.settle(tag, multiple, true, requeue);
+    this.settle(tag, multiple, true, requeue, failed);
   }
 
   private validateTag(tag: number, multiple: boolean): void {
     if (multiple && tag === 0) return;
-    if (this.unacked.slotOf(tag) < 0) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    if (this.unacked.slotOf(tag) < 0 && this.reclaimed?.has(tag) !== true) throw preconditionFailed(`unknown delivery tag ${tag}`);
   }
 
   /** Acks (rejected=false) or rejects deliveries; rejected ones are requeued or dead-lettered. */
-  private settle(tag: number, multiple: boolean, rejected: boolean, requeue: boolean): void {
+  private settle(tag: number, multiple: boolean, rejected: boolean, requeue: boolean, failed = false): void {
     const slots = scratchSlots;
     slots.length = 0;
     if (multiple) {
@@ -387,7 +402,11 @@ export class Channel implements ConsumerOwner {
       }
     } else {
       const s = this.unacked.slotOf(tag);
-      if (s < 0) throw preconditionFailed(`unknown delivery tag ${tag}`);
+      if (s < 0) {
+        // A late settlement of a delivery taken back from a timed-out consumer is ignored.
+        if (this.reclaimed?.delete(tag) === true) return;
+        throw preconditionFailed(`unknown delivery tag ${tag}`);
+      }
       slots.push(s);
     }
     let lastQueue: Queue | undefined;
@@ -417,14 +436,14 @@ export class Channel implements ConsumerOwner {
       }
     }
     if (!rejected && this.stats !== undefined) this.stats.ack += slots.length;
-    if (requeued !== undefined) for (const [q, list] of requeued) q.requeue(list);
+    if (requeued !== undefined) for (const [q, list] of requeued) q.requeue(list, failed);
     // Credit was freed: let the queues deliver more.
     lastQueue?.dispatch();
     if (others !== undefined) for (const q of others) if (q !== lastQueue) q.dispatch();
   }
 
-  /** basic.recover and channel close: every unacked delivery goes back to its queue. */
-  private requeueAll(): void {
+  /** basic.recover and channel close (a failed attempt): every unacked delivery goes back to its queue. */
+  private requeueAll(failed: boolean): void {
     const slots = scratchSlots;
     slots.length = 0;
     this.unacked.allSlots(slots);
@@ -439,7 +458,34 @@ export class Channel implements ConsumerOwner {
       this.unacked.remove(s);
       q.settled(1);
     }
-    for (const [q, list] of byQueue) q.requeue(list);
+    for (const [q, list] of byQueue) q.requeue(list, failed);
+  }
+
+  // ---- consumer acknowledgement timeout ------------------------------------------------------
+
+  /**
+   * RabbitMQ 4.3's response to a consumer holding a delivery past the timeout: only that
+   * consumer is cancelled (basic.cancel when the client announced consumer_cancel_notify) and
+   * its unacknowledged deliveries are requeued; late acks for them are ignored.
+   */
+  private consumerTimedOut(c: Consumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    const slots: number[] = [];
+    this.unacked.allSlots(slots);
+    const entries: QueueEntry[] = [];
+    for (const s of slots) {
+      if (this.unacked.consumerAt(s) !== c) continue;
+      (this.reclaimed ??= new Set()).add(this.unacked.tagAt(s));
+      entries.push(this.unacked.entryAt(s));
+      this.unacked.remove(s);
+    }
+    c.unacked = 0;
+    c.queue.settled(entries.length);
+    this.consumers.delete(c.tag);
+    this.conn.consumerRemoved(c.queue);
+    c.queue.removeConsumer(c);
+    if (this.conn.capabilities.consumerCancelNotify) this.conn.send(this.id, { name: 'basic.cancel', consumerTag: c.tag, nowait: true });
+    c.queue.requeue(entries, false);
   }
 
   // ---- publishing --------------------------------------------------------------------------
@@ -503,7 +549,14 @@ export class Channel implements ConsumerOwner {
     const confirmTag = this.confirms?.next() ?? 0;
     let targets: Queue[];
     let delivered = false;
-    if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
+    let stored = false;
+    const delay = ex.delayedType !== undefined ? delayOf(msg) : 0;
+    if (delay > 0) {
+      // x-delayed-message: held now, routed when due (so never returned as unroutable).
+      stored = this.vhost.delayed.hold(msg, delay, ex.durable, Date.now());
+      delivered = true;
+      targets = [];
+    } else if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
       delivered = this.conn.directReplyTo.deliver(msg.routingKey, msg);
       targets = [];
     } else {
@@ -511,10 +564,9 @@ export class Channel implements ConsumerOwner {
       const cc = (msg.propertyFlags & PF_HEADERS) !== 0 ? msg.headers()?.['CC'] : undefined;
       const extra = cc !== undefined ? keysOf(cc) : [];
       if (bcc !== undefined) extra.push(...bcc);
-      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg, targets);
+      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg);
     }
     let rejected = false;
-    let stored = false;
     if (targets.length > 0) {
       const now = Date.now();
       for (let i = 0; i < targets.length; i++) {
@@ -594,7 +646,7 @@ export class Channel implements ConsumerOwner {
       for (const a of actions) {
         if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory, a.bcc) || stored;
         else if (a.kind === 'ack') this.settle(a.tag, a.multiple, false, false);
-        else this.settle(a.tag, a.multiple, true, a.requeue);
+        else this.settle(a.tag, a.multiple, true, a.requeue, a.failed);
       }
     } finally {
       this.tx = [];
@@ -622,7 +674,8 @@ export class Channel implements ConsumerOwner {
     this.replyTo?.unregister();
     this.replyTo = undefined;
     this.conn.durability?.forget(this);
-    this.requeueAll();
+    this.timeouts.stop();
+    this.requeueAll(true);
     this.publish.reset();
     if (first && this.stats !== undefined) this.conn.retireStats(this.stats);
   }

@@ -12,6 +12,8 @@ export class UnackedLog {
   private entries: (QueueEntry | undefined)[];
   private consumers: (Consumer | undefined)[];
   private queues: (Queue | undefined)[];
+  /** Delivery time (ms) of each slot, for the consumer acknowledgement timeout. */
+  private times: number[];
   private mask: number;
   private head = 0;
   /** Delivery tag stored at `head`. */
@@ -25,17 +27,19 @@ export class UnackedLog {
     this.entries = new Array(16);
     this.consumers = new Array(16);
     this.queues = new Array(16);
+    this.times = new Array<number>(16).fill(0);
     this.mask = 15;
   }
 
   /** Records delivery `tag`, which must be the next tag after the last one recorded. */
-  push(tag: number, entry: QueueEntry, consumer: Consumer | undefined, queue: Queue): void {
+  push(tag: number, entry: QueueEntry, consumer: Consumer | undefined, queue: Queue, time = 0): void {
     if (this.span === 0) this.firstTag = tag;
     if (this.span === this.entries.length) this.grow();
     const i = (this.head + this.span) & this.mask;
     this.entries[i] = entry;
     this.consumers[i] = consumer;
     this.queues[i] = queue;
+    this.times[i] = time;
     this.span++;
     this.count++;
   }
@@ -68,6 +72,9 @@ export class UnackedLog {
   entryAt(slot: number): QueueEntry { return this.entries[slot]!; }
   consumerAt(slot: number): Consumer | undefined { return this.consumers[slot]; }
   queueAt(slot: number): Queue { return this.queues[slot]!; }
+  timeAt(slot: number): number { return this.times[slot]!; }
+  /** Delivery tag of a live slot. */
+  tagAt(slot: number): number { return this.firstTag + ((slot - this.head) & this.mask); }
 
   /** Clears a slot (settled) and advances the head past leading holes. */
   remove(slot: number): void {
@@ -87,15 +94,18 @@ export class UnackedLog {
     const e = new Array<QueueEntry | undefined>(cap);
     const c = new Array<Consumer | undefined>(cap);
     const q = new Array<Queue | undefined>(cap);
+    const t = new Array<number>(cap).fill(0);
     for (let off = 0; off < this.span; off++) {
       const i = (this.head + off) & this.mask;
       e[off] = this.entries[i];
       c[off] = this.consumers[i];
       q[off] = this.queues[i];
+      t[off] = this.times[i]!;
     }
     this.entries = e;
     this.consumers = c;
     this.queues = q;
+    this.times = t;
     this.head = 0;
     this.mask = cap - 1;
   }

@@ -126,6 +126,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private authDelayTimer: NodeJS.Timeout | undefined;
+  /** The client closed the connection (close-ok sent): waiting for it to close the socket. */
+  private clientClosed = false;
   readonly connectedAt = Date.now();
   /** Bytes and socket reads/writes, for the management API (per read event / flush, not per message). */
   recvOct = 0;
@@ -317,7 +319,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (this.state === 'open' && m.name === 'connection.open') return this.onOpen(m.virtualHost);
     if (m.name === 'connection.close') {
       this.send(0, { name: 'connection.close-ok' });
-      return this.endAfterFlush();
+      return this.awaitClientClose();
     }
     throw connectionError(503, `COMMAND_INVALID - unexpected ${m.name} during the handshake`);
   }
@@ -414,7 +416,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       case 'connection.close':
         this.teardownChannels();
         this.send(0, { name: 'connection.close-ok' });
-        this.endAfterFlush();
+        this.awaitClientClose();
         return;
       case 'connection.close-ok':
       case 'connection.blocked':
@@ -430,6 +432,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   private onChannelOpen(channel: number, classId: number, methodId: number, buf: Buffer, start: number, end: number): void {
+    // Both sides closed the channel at once: the client's close-ok for our close arrives after its
+    // own close was answered and the channel forgotten.
+    if (classId === 20 && methodId === 41) return;
     if (classId !== 20 || methodId !== 10) {
       throw connectionError(504, `CHANNEL_ERROR - expected 'channel.open' on channel ${channel}`);
     }
@@ -475,7 +480,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     if (classId === 10 && methodId === 51) this.destroy();
     else if (classId === 10 && methodId === 50) {
       this.send(0, { name: 'connection.close-ok' });
-      this.endAfterFlush();
+      if (this.clientClosed) this.flush();
+      else this.endAfterFlush();
     }
   }
 
@@ -510,8 +516,22 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     this.closeTimer.unref();
   }
 
+  /**
+   * After close-ok for the client's connection.close: as RabbitMQ, the client closes the socket
+   * (ending it here would race with a client still reading close-ok, e.g. one that sent close
+   * from several threads: each gets its close-ok); destroyed after a timeout if it does not.
+   */
+  private awaitClientClose(): void {
+    this.flush();
+    this.state = 'closing';
+    this.clientClosed = true;
+    this.closeTimer = setTimeout(() => this.destroy(), CLOSE_OK_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
   /** Writes what is buffered, then ends the socket. */
   private endAfterFlush(): void {
+    clearTimeout(this.closeTimer);
     this.flush();
     this.state = 'closed';
     this.reader.stop();

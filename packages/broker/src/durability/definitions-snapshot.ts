@@ -4,6 +4,7 @@ import { exportAuthDefinitions, type Definitions, type JsonObject, type JsonValu
 import { Exchange } from '../exchange/exchange.js';
 import type { VirtualHost } from '../vhost/vhost.js';
 import { PRODUCT, VERSION } from '../connection/server-properties.js';
+import { operatorPolicyToParameter, policyToDefinition } from '../policy/policy-definitions.js';
 
 /** A field value as JSON, the way RabbitMQ's definitions export writes arguments. */
 export function fieldValueToJson(v: FieldValue): JsonValue {
@@ -38,6 +39,8 @@ export function exportDefinitions(access: AccessControl, vhosts: Iterable<Virtua
     queues: [], exchanges: [], bindings: [],
   };
   for (const vh of vhosts) {
+    for (const p of vh.policies.list('policy')) defs.policies.push(policyToDefinition(p));
+    for (const p of vh.policies.list('operator-policy')) defs.parameters.push(operatorPolicyToParameter(p));
     for (const ex of vh.exchanges.values()) {
       if (ex.isDefault || ex.name.startsWith('amq.') || (durableOnly && !ex.durable)) continue;
       defs.exchanges.push({

@@ -69,6 +69,12 @@ export class Durability {
     for (const rq of this.store.recovered()) {
       const sep = rq.key.indexOf('\u0000');
       const vh = vhosts.get(rq.key.slice(0, sep));
+      if (vh !== undefined && rq.key === vh.delayed.storeKey) {
+        // Messages held by x-delayed-message exchanges: back into the vhost's delay heap.
+        for (const e of rq.entries) vh.delayed.restore(e.msgId, this.store.readMessage(e.msgId));
+        messages += rq.entries.length;
+        continue;
+      }
       const q: Queue | undefined = vh?.queues.get(rq.key.slice(sep + 1));
       if (q === undefined || !q.persistent) {
         this.logger.warn({ queue: rq.key.replace('\u0000', ' '), messages: rq.entries.length }, 'stored messages of a queue that no longer exists were dropped');
@@ -85,6 +91,7 @@ export class Durability {
         // TTLs count from the original arrival, as in RabbitMQ (messages stored without one: from now).
         const entry = new QueueEntry(msg, ttl < 0 ? 0 : (arrival.at > 0 ? arrival.at : now) + ttl);
         entry.redelivered = e.delivered;
+        entry.deliveryCount = e.deliveryCount ?? 0;
         entry.storeId = e.msgId;
         q.restore(entry);
         messages++;

@@ -16,6 +16,10 @@ export interface QueueSettings {
   maxPriority?: number;
   singleActiveConsumer: boolean;
   queueType: 'classic' | 'quorum';
+  /** Requeues allowed before a message is dead-lettered with reason delivery_limit; -1 = unlimited. */
+  deliveryLimit?: number;
+  /** Acknowledgement timeout for this queue's consumers (x-consumer-timeout / consumer-timeout). */
+  consumerTimeout?: number;
 }
 
 /** RabbitMQ's names for a value's AMQP type, used in its error texts. */
@@ -41,7 +45,8 @@ class ArgReader {
     if (v === undefined) return undefined;
     const n = typeof v === 'bigint' ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isInteger(n)) throw this.fail(name, `{unacceptable_type,${typeName(v)}}`);
-    if (n < min) throw this.fail(name, min === 0 ? `{value_negative,${n}}` : `{value_zero,${n}}`);
+    if (n < 0 && min >= 0) throw this.fail(name, `{value_negative,${n}}`);
+    if (n < min) throw this.fail(name, `{value_zero,${n}}`);
     if (n > max) throw this.fail(name, `{value_too_large,${n},${max}}`);
     return n;
   }
@@ -69,14 +74,26 @@ class ArgReader {
   }
 }
 
+/** Arguments Warren accepts and validates like RabbitMQ but does not act on (no settings). */
+function checkUnusedArgs(r: ArgReader): void {
+  r.oneOf('x-queue-mode', ['default', 'lazy'] as const, 'unknown_queue_mode');
+  r.int('x-max-in-memory-length', 0);
+  r.int('x-max-in-memory-bytes', 0);
+  r.int('x-quorum-initial-group-size', 1);
+}
+
 /** Validates a queue's x- arguments; throws 406 naming the argument, as RabbitMQ does. */
 export function parseQueueArguments(args: FieldTable, name: string, vhost: string): QueueSettings {
   const r = new ArgReader(args, describeQueue(name, vhost));
   const dlrk = r.str('x-dead-letter-routing-key');
   const dlx = r.str('x-dead-letter-exchange');
   if (dlrk !== undefined && dlx === undefined) {
-    throw preconditionFailed(`invalid arg 'x-dead-letter-routing-key' for ${describeQueue(name, vhost)}: {routing_key_but_no_dlx_defined,<<"${dlrk}">>}`);
+    throw preconditionFailed(`invalid arg 'x-dead-letter-routing-key' for ${describeQueue(name, vhost)}: routing_key_but_no_dlx_defined`);
   }
+  if (r.str('x-queue-type') === 'stream') {
+    throw preconditionFailed(`invalid arg 'x-queue-type' for ${describeQueue(name, vhost)}: stream queues are not supported by this broker (use 'classic' or 'quorum')`);
+  }
+  checkUnusedArgs(r);
   const queueType = r.oneOf('x-queue-type', ['classic', 'quorum'] as const, 'unsupported_queue_type') ?? 'classic';
   return {
     messageTtl: r.int('x-message-ttl', 0, 0xffffffff),
@@ -89,6 +106,9 @@ export function parseQueueArguments(args: FieldTable, name: string, vhost: strin
     maxPriority: r.int('x-max-priority', 0, 255),
     singleActiveConsumer: r.bool('x-single-active-consumer') ?? false,
     queueType,
+    // -1 lifts the limit (RabbitMQ 4.0: quorum queues otherwise default to 20).
+    deliveryLimit: args['x-delivery-limit'] === -1 ? -1 : r.int('x-delivery-limit', 0),
+    consumerTimeout: r.int('x-consumer-timeout', 0, 0xffffffff),
   };
 }
 
@@ -96,5 +116,5 @@ export function parseQueueArguments(args: FieldTable, name: string, vhost: strin
 export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
   'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-expires', 'x-max-length', 'x-max-length-bytes',
   'x-max-priority', 'x-message-ttl', 'x-overflow', 'x-queue-type', 'x-single-active-consumer',
-  'x-delivery-limit', 'x-queue-mode', 'x-queue-master-locator', 'x-max-in-memory-length',
+  'x-delivery-limit', 'x-consumer-timeout', 'x-queue-mode', 'x-queue-master-locator', 'x-max-in-memory-length',
 ] as const;

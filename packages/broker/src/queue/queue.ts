@@ -1,4 +1,5 @@
-import type { FieldTable } from '@warren/protocol';
+import { Typed, type FieldTable } from '@warren/protocol';
+import { withProperties } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
 import type { Consumer } from './consumer.js';
 import { QueueEntry } from './queue-entry.js';
@@ -26,7 +27,7 @@ export type EnqueueResult = 'ok' | 'rejected';
 export interface QueueStore {
   writeMessage(data: Buffer, arrivedAt?: number): number;
   enqueue(key: string, msgId: number): void;
-  markDelivered(key: string, msgId: number): void;
+  markDelivered(key: string, msgId: number, deliveryCount?: number): void;
   remove(key: string, msgId: number): void;
   removeQueue(key: string): void;
   /** Group commit: asks for a sync soon (coalesced; nothing waits on it). */
@@ -71,6 +72,11 @@ export class Queue {
   /** Rebuilds paged-out messages from their stored bytes (batched: out[i] for storeIds[i]). */
   private loadMessages: ((storeIds: readonly number[], out: Message[]) => void) | undefined;
   readonly storeKey: string;
+  /** Effective settings: x-arguments merged with the policy and operator policy in force. */
+  settings: QueueSettings;
+  /** Names of the policy / operator policy in force (for listings). */
+  policyName: string | undefined;
+  operatorPolicyName: string | undefined;
 
   constructor(
     readonly name: string,
@@ -80,12 +86,32 @@ export class Queue {
     readonly exclusiveOwner: number,
     readonly autoDelete: boolean,
     readonly args: FieldTable,
-    readonly settings: QueueSettings,
+    /** Settings from the x-arguments alone (policies are merged into `settings`). */
+    readonly argSettings: QueueSettings,
     private readonly host: QueueHost,
   ) {
-    this.ready = new ReadyList(settings.maxPriority ?? 0);
+    this.settings = argSettings;
+    this.ready = new ReadyList(argSettings.maxPriority ?? 0);
     this.storeKey = `${vhost}\u0000${name}`;
     this.touch();
+  }
+
+  /**
+   * A policy change: new limits apply at once (a lower max-length trims the head with
+   * drop-head, as RabbitMQ does); a new message TTL applies to messages published from now on.
+   */
+  applySettings(s: QueueSettings): void {
+    const before = this.settings;
+    this.settings = s;
+    if (s.expires !== before.expires) this.touch();
+    if (s.overflow === 'drop-head' && (s.maxLength !== undefined || s.maxLengthBytes !== undefined)) {
+      const maxLen = s.maxLength ?? Infinity;
+      const maxBytes = s.maxLengthBytes ?? Infinity;
+      while (this.ready.length > 0 && (this.ready.length > maxLen || this.ready.bytes > maxBytes)) {
+        this.drop(this.takeHead()!, 'maxlen');
+      }
+      this.checkFlow();
+    }
   }
 
   attachStore(store: QueueStore, load: (storeIds: readonly number[], out: Message[]) => void): void {
@@ -256,6 +282,7 @@ export class Queue {
       else s.deliver++;
       if (entry.redelivered) s.redeliver++;
     }
+    if (entry.deliveryCount !== 0) this.withDeliveryCount(entry);
     if (c.noAck) this.discard(entry);
     else {
       this.unackedCount++;
@@ -278,6 +305,7 @@ export class Queue {
         continue;
       }
       this.deliveredCount++;
+      if (entry.deliveryCount !== 0) this.withDeliveryCount(entry);
       if (entry.storeId !== 0) {
         this.store!.markDelivered(this.storeKey, entry.storeId);
         this.store!.requestSync();
@@ -287,17 +315,46 @@ export class Queue {
     }
   }
 
-  /** Returns unacknowledged entries to the head of the queue, oldest first. */
-  requeue(entries: QueueEntry[]): void {
+  /**
+   * Returns unacknowledged entries to the head of the queue, oldest first. `failed` marks a
+   * failed delivery attempt (basic.reject with requeue, a channel that closed while holding the
+   * message), which counts towards x-delivery-limit as in RabbitMQ 4.3; past the limit the
+   * message is dead-lettered with reason delivery_limit instead of requeued.
+   */
+  requeue(entries: QueueEntry[], failed = false): void {
     if (this.deleted) return;
+    const limit = this.settings.deliveryLimit ?? -1;
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
+      if (failed) {
+        e.deliveryCount++;
+        if (limit >= 0 && e.deliveryCount > limit) {
+          this.drop(e, 'delivery_limit');
+          continue;
+        }
+        // The count survives a restart with the message.
+        if (e.storeId > 0) this.store!.markDelivered(this.storeKey, e.storeId, e.deliveryCount);
+      }
       e.redelivered = true;
       this.loadedBytes += e.size;
       this.ready.unshift(e);
       if (e.expiresAt !== 0) this.scheduleExpiry(Date.now());
     }
     this.dispatch();
+  }
+
+  /** A redelivery after failed attempts carries the x-delivery-count header (rare path: rebuilt once). */
+  private withDeliveryCount(entry: QueueEntry): void {
+    const n = entry.deliveryCount;
+    const msg = entry.msg;
+    const props = msg.properties();
+    const current = props.headers?.['x-delivery-count'];
+    if (current instanceof Typed && current.value === n) return;
+    const headers: FieldTable = { ...(props.headers ?? {}), 'x-delivery-count': new Typed('l', n) };
+    const m = withProperties(msg, { ...props, headers });
+    m.storeId = msg.storeId;
+    m.expirationMs = msg.expirationMs;
+    entry.pageIn(m);
   }
 
   /** An unacked delivery was settled (ack, reject, or dropped with its channel). */

@@ -32,6 +32,8 @@ import {
   MESSAGE_HEADER_BYTES,
   QUEUE_RECORD_HEADER_BYTES,
   REC_DELIVER,
+  REC_DELIVERY_COUNT,
+  COUNT_RECORD_BYTES,
   REC_DROP_QUEUE,
   REC_ENQUEUE,
   REC_MESSAGE,
@@ -62,6 +64,8 @@ export interface RecoveredQueue {
 export interface RecoveredEntry {
   msgId: number;
   delivered: boolean;
+  /** Failed delivery attempts recorded with markDelivered (x-delivery-count); absent when none. */
+  deliveryCount?: number;
 }
 
 export interface MessageStoreOptions {
@@ -107,6 +111,8 @@ interface QueueState {
   defSeg: Segment | undefined;
   /** msgId → packed entry, in enqueue (= msgId) order. */
   readonly entries: QueueEntries;
+  /** Delivery counts of the (few) entries that have one (msgId → count, as in their DCOUNT record). */
+  counts: Map<number, number> | undefined;
 }
 
 /** Pending bytes of one segment: bufs are written contiguously from `start`. */
@@ -209,7 +215,11 @@ export class MessageStore {
       if (q.entries.size === 0) continue;
       const entries: RecoveredEntry[] = new Array<RecoveredEntry>(q.entries.size);
       let i = 0;
-      q.entries.forEach((msgId, v) => { entries[i++] = { msgId, delivered: v >= SLOT_SPAN }; });
+      const counts = q.counts;
+      q.entries.forEach((msgId, v) => {
+        const n = counts?.get(msgId);
+        entries[i++] = n === undefined ? { msgId, delivered: v >= SLOT_SPAN } : { msgId, delivered: v >= SLOT_SPAN, deliveryCount: n };
+      });
       out.push({ key: q.key, entries });
     }
     return out;
@@ -333,16 +343,32 @@ export class MessageStore {
     this.maybeAutoFlush();
   }
 
-  markDelivered(key: string, msgId: number): void {
+  /**
+   * Records that an entry was delivered. Only the first delivery is written (recovery needs just the
+   * flag), unless `deliveryCount` > 0: failed attempts so far (x-delivery-count), written each time.
+   */
+  markDelivered(key: string, msgId: number, deliveryCount = 0): void {
     this.assertWritable();
     const q = this.queues.get(key);
     const v = q === undefined ? -1 : q.entries.get(msgId);
-    // Only the first delivery is recorded: recovery needs just the flag.
-    if (q === undefined || v < 0 || v >= SLOT_SPAN) return;
+    if (q === undefined || v < 0 || (v >= SLOT_SPAN && deliveryCount === 0)) return;
     this.seq++;
-    this.appendEntryRecord(REC_DELIVER, q, msgId);
-    q.entries.set(msgId, v + (this.active.slot + 1) * SLOT_SPAN);
+    if (deliveryCount > 0) {
+      this.appendCountRecord(q, msgId, deliveryCount);
+      (q.counts ??= new Map()).set(msgId, deliveryCount);
+    } else {
+      this.appendEntryRecord(REC_DELIVER, q, msgId);
+    }
+    // The record just written is counted first: the active segment must not look dead (and roll
+    // over) while it holds it.
+    q.entries.set(msgId, (v & SLOT_MASK) + (this.active.slot + 1) * SLOT_SPAN);
     this.active.live++;
+    // The newest delivery record is the one kept alive; an earlier one stops counting.
+    if (v >= SLOT_SPAN) {
+      const old = this.slots[Math.floor(v / SLOT_SPAN) - 1]!;
+      old.live--;
+      this.checkDead(old);
+    }
     this.maybeAutoFlush();
   }
 
@@ -355,6 +381,7 @@ export class MessageStore {
     this.seq++;
     this.appendEntryRecord(REC_REMOVE, q, msgId);
     q.entries.delete(msgId);
+    q.counts?.delete(msgId);
     this.dropEntry(msgId, v, this.active, ++this.stampCounter, true);
     for (const seg of this.touched) this.checkDead(seg);
     this.touched.length = 0;
@@ -409,7 +436,7 @@ export class MessageStore {
     if (q === undefined) {
       const keyBytes = Buffer.from(key, 'utf8');
       if (keyBytes.length > MAX_KEY_BYTES) throw new RangeError(`queue key longer than ${MAX_KEY_BYTES} bytes`);
-      q = { key, keyBytes, qid: this.nextQid++, defSeg: undefined, entries: new QueueEntries() };
+      q = { key, keyBytes, qid: this.nextQid++, defSeg: undefined, entries: new QueueEntries(), counts: undefined };
       this.queues.set(key, q);
     }
     return q;
@@ -484,6 +511,19 @@ export class MessageStore {
     writeU64(a, p + 13, msgId);
     a.writeUInt32LE(crc32Table(a, p + 8, p + ENTRY_RECORD_BYTES), p + 4);
     this.commit(ENTRY_RECORD_BYTES);
+  }
+
+  private appendCountRecord(q: QueueState, msgId: number, count: number): void {
+    this.prepareQueueRecord(q, COUNT_RECORD_BYTES);
+    const p = this.reserve(COUNT_RECORD_BYTES);
+    const a = this.arena;
+    a.writeUInt32LE(17, p);
+    a[p + 8] = REC_DELIVERY_COUNT;
+    a.writeUInt32LE(q.qid, p + 9);
+    writeU64(a, p + 13, msgId);
+    a.writeUInt32LE(count, p + 21);
+    a.writeUInt32LE(crc32Table(a, p + 8, p + COUNT_RECORD_BYTES), p + 4);
+    this.commit(COUNT_RECORD_BYTES);
   }
 
   private appendDropQueue(q: QueueState): void {
@@ -568,6 +608,7 @@ export class MessageStore {
     const stamp = ++this.stampCounter;
     q.entries.forEach((msgId, v) => this.dropEntry(msgId, v, holder, stamp, false));
     q.entries.clear();
+    q.counts = undefined;
   }
 
   private checkDead(seg: Segment): void {
@@ -915,12 +956,14 @@ export class MessageStore {
       }
     } else if (v < 0) {
       ctx.orphans++;
-    } else if (type === REC_DELIVER) {
+    } else if (type === REC_DELIVER || type === REC_DELIVERY_COUNT) {
       if (v >= SLOT_SPAN) this.slots[Math.floor(v / SLOT_SPAN) - 1]!.live--;
       q.entries.set(id, (v & SLOT_MASK) + (seg.slot + 1) * SLOT_SPAN);
       seg.live++;
+      if (type === REC_DELIVERY_COUNT) (q.counts ??= new Map()).set(id, buf.readUInt32LE(start + 12));
     } else if (type === REC_REMOVE) {
       q.entries.delete(id);
+      q.counts?.delete(id);
       this.dropEntry(id, v, seg, ++this.stampCounter, false);
     }
   }

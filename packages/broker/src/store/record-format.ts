@@ -17,6 +17,8 @@
 //   DELIVER (4)  [u32 qid][u64 msgId]                              it was delivered at least once
 //   REMOVE  (5)  [u32 qid][u64 msgId]                              ack / drop / expiry / purge
 //   DROPQ   (6)  [u32 qid]                                         every entry of the queue removed
+//   DCOUNT  (8)  [u32 qid][u64 msgId][u32 count]                   delivered, and count failed attempts
+//                (x-delivery-count) so far; replaces the entry's earlier DELIVER / DCOUNT
 //   MESSAGE_AT (7) [u64 msgId][u64 arrival, ms since epoch][message bytes]   a MESSAGE with its arrival
 //                time, so message TTLs keep counting from the original arrival after a restart
 import { crc32 } from './crc32.js';
@@ -30,6 +32,7 @@ export const REC_DELIVER = 4;
 export const REC_REMOVE = 5;
 export const REC_DROP_QUEUE = 6;
 export const REC_MESSAGE_AT = 7;
+export const REC_DELIVERY_COUNT = 8;
 
 export const SEGMENT_MAGIC = 0x4d535257; // 'WRSM' read as little-endian u32
 export const FORMAT_VERSION = 1;
@@ -37,6 +40,7 @@ export const FORMAT_VERSION = 1;
 /** Whole-record sizes of the fixed-size records. */
 export const SEGMENT_RECORD_BYTES = HEADER_BYTES + 16;
 export const ENTRY_RECORD_BYTES = HEADER_BYTES + 12;
+export const COUNT_RECORD_BYTES = HEADER_BYTES + 16;
 export const DROP_QUEUE_RECORD_BYTES = HEADER_BYTES + 4;
 export const MESSAGE_HEADER_BYTES = HEADER_BYTES + 8;
 export const MESSAGE_AT_HEADER_BYTES = HEADER_BYTES + 16;
@@ -67,6 +71,7 @@ function plausible(type: number, len: number): boolean {
     case REC_DELIVER:
     case REC_REMOVE: return len === 13;
     case REC_DROP_QUEUE: return len === 5;
+    case REC_DELIVERY_COUNT: return len === 17;
     default: return false;
   }
 }

@@ -1,6 +1,7 @@
 import type { FieldTable } from '@warren/protocol';
 import { accessRefused, connectionError, notFound, preconditionFailed, resourceLocked } from '../errors.js';
-import { Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
+import { delayedTypeOf, Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
+import { DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
 import { withProperties } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
 import { deadLetterProperties, isDeadLetterCycle } from '../queue/dead-letter.js';
@@ -10,6 +11,9 @@ import { Queue, type DeadLetterReason, type QueueHost } from '../queue/queue.js'
 import { describeExchange, describeQueue, generatedName } from '../util/names.js';
 import { checkArgs, checkFlag } from './equivalence.js';
 import { headersBindingArgsError } from '../routing/headers-router.js';
+import { PolicySet, type EffectivePolicy } from '../policy/policy-set.js';
+import type { PolicyInput, PolicyKind, PolicyTarget } from '../policy/policy.js';
+import { queueSettingsWithPolicy } from '../policy/queue-policy.js';
 
 export interface ExchangeDeclaration {
   name: string; type: string; passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
@@ -34,13 +38,20 @@ let routeEpoch = 0;
  * Routing results are cached per exchange and routing key and invalidated by any
  * topology change (the vhost's version number).
  */
-export class VirtualHost implements QueueHost {
+export class VirtualHost implements QueueHost, DelayedHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private version = 0;
   listener: TopologyListener | undefined;
+  /** Consumer acknowledgement timeout when a queue sets none (broker option consumerTimeoutMs). */
+  consumerTimeoutMs = 30 * 60_000;
+  /** Policies and operator policies of this vhost. */
+  readonly policies = new PolicySet();
+  /** Messages held by this vhost's x-delayed-message exchanges. */
+  readonly delayed: DelayedScheduler;
 
   constructor(readonly name: string) {
+    this.delayed = new DelayedScheduler(name, this);
     this.addExchange(new Exchange('', name, 'direct', true, false, false, {}, true));
     for (const [n, t] of [['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'], ['amq.headers', 'headers'], ['amq.match', 'headers']] as const) {
       this.addExchange(new Exchange(n, name, t, true, false, false, {}));
@@ -74,7 +85,16 @@ export class VirtualHost implements QueueHost {
       return existing;
     }
     if (d.name.startsWith('amq.')) throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    const ae = d.args['alternate-exchange'];
+    if (ae !== undefined && typeof ae !== 'string' && !Buffer.isBuffer(ae)) {
+      throw preconditionFailed(`invalid arg 'alternate-exchange' for ${what}: {unacceptable_type,${typeof ae === 'number' ? (Number.isInteger(ae) ? 'long' : 'double') : typeof ae === 'boolean' ? 'bool' : 'table'}}`);
+    }
+    if (d.type === 'x-delayed-message' && delayedTypeOf(d.args) === undefined) {
+      // The delayed-message plugin's wording.
+      throw preconditionFailed(`Invalid argument, 'x-delayed-type' must be an existing exchange type`);
+    }
     const ex = new Exchange(d.name, this.name, d.type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args);
+    this.applyExchangePolicy(ex);
     this.addExchange(ex);
     if (ex.durable) this.listener?.durableChanged();
     return ex;
@@ -101,6 +121,7 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(ex: Exchange): void {
     ex.deleted = true;
+    if (ex.delayedType !== undefined) this.delayed.dropExchange(ex.name);
     this.exchanges.delete(ex.name);
     for (const b of [...ex.router.bindings()]) if (b.target instanceof Exchange) b.target.inboundBindings--;
     // bindings where this exchange is the destination
@@ -135,6 +156,7 @@ export class VirtualHost implements QueueHost {
       throw preconditionFailed(`invalid property '${!d.durable ? 'non-durable' : d.exclusive ? 'exclusive' : 'auto-delete'}' for ${what}`);
     }
     const q = new Queue(name, this.name, d.durable, d.exclusive ? connectionId : 0, d.autoDelete, d.args, settings, this);
+    this.applyQueuePolicy(q);
     this.queues.set(name, q);
     this.version++;
     this.listener?.queueCreated(q);
@@ -195,6 +217,52 @@ export class VirtualHost implements QueueHost {
     }
   }
 
+  // ---- policies -----------------------------------------------------------------------
+
+  private static queueTarget(q: Queue): PolicyTarget {
+    return { type: 'queue', queueType: q.argSettings.queueType };
+  }
+
+  private applyQueuePolicy(q: Queue): void {
+    const eff = this.policies.effective(q.name, VirtualHost.queueTarget(q));
+    q.policyName = eff.policy;
+    q.operatorPolicyName = eff.operatorPolicy;
+    q.applySettings(queueSettingsWithPolicy(q.argSettings, q.args, eff.definition));
+  }
+
+  private applyExchangePolicy(ex: Exchange): void {
+    if (ex.isDefault) return;
+    const eff = this.policies.effective(ex.name, { type: 'exchange' });
+    ex.policyName = eff.policy;
+    const ae = eff.definition['alternate-exchange'];
+    ex.policyAlternateExchange = typeof ae === 'string' ? ae : undefined;
+  }
+
+  /** Validates and stores a policy, then applies it to every existing queue and exchange. */
+  setPolicy(kind: PolicyKind, p: PolicyInput): void {
+    this.policies.set(kind, p);
+    this.reapplyPolicies();
+  }
+
+  clearPolicy(kind: PolicyKind, name: string): boolean {
+    if (!this.policies.clear(kind, name)) return false;
+    this.reapplyPolicies();
+    return true;
+  }
+
+  /** The policy, operator policy and merged definition in force for a queue or exchange. */
+  effectivePolicy(name: string, type: 'queue' | 'exchange'): EffectivePolicy {
+    if (type === 'exchange') return this.policies.effective(name, { type: 'exchange' });
+    const q = this.queues.get(name);
+    return this.policies.effective(name, q !== undefined ? VirtualHost.queueTarget(q) : { type: 'queue', queueType: 'classic' });
+  }
+
+  private reapplyPolicies(): void {
+    for (const ex of this.exchanges.values()) this.applyExchangePolicy(ex);
+    for (const q of [...this.queues.values()]) this.applyQueuePolicy(q);
+    this.version++; // alternate exchanges may have changed: cached routes are stale
+  }
+
   // ---- bindings -----------------------------------------------------------------------
 
   bind(source: Exchange, destination: BindingDestination, key: string, args: FieldTable): void {
@@ -247,7 +315,7 @@ export class VirtualHost implements QueueHost {
     if (cached !== undefined) return cached;
     const out: Queue[] = [];
     const epoch = ++routeEpoch;
-    const usedHeaders = this.routeInto(ex, routingKey, msg, out, epoch, epoch, 0);
+    const usedHeaders = this.routeInto(ex, routingKey, undefined, msg, out, epoch, epoch, 0);
     if (!usedHeaders) {
       if (ex.routeCache.size >= ROUTE_CACHE_MAX) ex.routeCache.clear();
       ex.routeCache.set(routingKey, out);
@@ -255,32 +323,33 @@ export class VirtualHost implements QueueHost {
     return out;
   }
 
-  /** Routes additional keys (CC/BCC) into an existing result, de-duplicated. */
-  routeExtraKeys(ex: Exchange, keys: string[], msg: Message, first: Queue[]): Queue[] {
-    const out = first.slice();
-    const queueEpoch = ++routeEpoch;
-    for (const q of out) q.routeMark = queueEpoch;
-    // Each key is a separate pass through the exchange graph; queues stay de-duplicated.
-    for (const k of keys) this.routeInto(ex, k, msg, out, queueEpoch, ++routeEpoch, 0);
+  /**
+   * Routes with the message's routing key plus extra keys (CC/BCC) in one pass, as RabbitMQ
+   * does: every exchange matches all keys at once, and its alternate exchange is used only when
+   * none of them matched.
+   */
+  routeExtraKeys(ex: Exchange, keys: readonly string[], msg: Message): Queue[] {
+    const out: Queue[] = [];
+    const epoch = ++routeEpoch;
+    this.routeInto(ex, msg.routingKey, keys, msg, out, epoch, epoch, 0);
     return out;
   }
 
   /**
    * Returns whether the result depended on message headers (not cacheable). `epoch` marks
    * queues already chosen (one copy per queue); `exEpoch` marks exchanges visited in this
-   * pass (cycles in exchange-to-exchange bindings).
+   * pass (each exchange routes once, which also ends cycles of exchange-to-exchange bindings).
+   * An exchange's alternate exchange is used when its own bindings match nothing (RabbitMQ:
+   * even if they match only exchanges that route nowhere).
    */
-  private routeInto(ex: Exchange, key: string, msg: Message | undefined, out: Queue[], epoch: number, exEpoch: number, depth: number): boolean {
+  private routeInto(ex: Exchange, key: string, extra: readonly string[] | undefined, msg: Message | undefined, out: Queue[], epoch: number, exEpoch: number, depth: number): boolean {
     if (ex.routeMark === exEpoch || depth > MAX_EXCHANGE_HOPS) return false;
     ex.routeMark = exEpoch;
-    const before = out.length;
     let usedHeaders = false;
+    let matched: number;
     if (ex.isDefault) {
-      const q = this.queues.get(key);
-      if (q !== undefined && q.routeMark !== epoch) {
-        q.routeMark = epoch;
-        out.push(q);
-      }
+      matched = this.addQueueNamed(key, out, epoch);
+      if (extra !== undefined) for (const k of extra) matched += this.addQueueNamed(k, out, epoch);
     } else {
       const targets: BindingDestination[] = [];
       let headers: FieldTable | undefined;
@@ -289,6 +358,8 @@ export class VirtualHost implements QueueHost {
         headers = msg?.headers() ?? undefined;
       }
       ex.router.route(key, headers, targets);
+      if (extra !== undefined) for (const k of extra) ex.router.route(k, headers, targets);
+      matched = targets.length;
       for (const t of targets) {
         if (t instanceof Queue) {
           if (t.routeMark !== epoch) {
@@ -296,16 +367,42 @@ export class VirtualHost implements QueueHost {
             out.push(t);
           }
         } else {
-          if (this.routeInto(t, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
+          if (this.routeInto(t, key, extra, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
         }
       }
     }
-    if (out.length === before) {
+    if (matched === 0) {
       const aeName = ex.alternateExchange;
       const ae = aeName !== undefined ? this.exchanges.get(aeName) : undefined;
-      if (ae !== undefined && this.routeInto(ae, key, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
+      if (ae !== undefined && this.routeInto(ae, key, extra, msg, out, epoch, exEpoch, depth + 1)) usedHeaders = true;
     }
     return usedHeaders;
+  }
+
+  /** Default exchange: the queue named by the key; returns 1 when it exists. */
+  private addQueueNamed(key: string, out: Queue[], epoch: number): number {
+    const q = this.queues.get(key);
+    if (q === undefined) return 0;
+    if (q.routeMark !== epoch) {
+      q.routeMark = epoch;
+      out.push(q);
+    }
+    return 1;
+  }
+
+  // ---- delayed messages ---------------------------------------------------------------
+
+  /** DelayedHost: a held message is due; it is routed now by its exchange's x-delayed-type. */
+  releaseDelayed(msg: Message): void {
+    const ex = this.exchanges.get(msg.exchange);
+    if (ex === undefined || ex.delayedType === undefined) return;
+    let targets = this.route(ex, msg.routingKey, msg);
+    const cc = msg.headers()?.['CC'];
+    if (Array.isArray(cc) && cc.length > 0) {
+      targets = this.routeExtraKeys(ex, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), msg);
+    }
+    const now = Date.now();
+    for (const q of targets) q.enqueue(msg, now);
   }
 
   // ---- dead-lettering -----------------------------------------------------------------
@@ -324,7 +421,7 @@ export class VirtualHost implements QueueHost {
     if (queue.settings.deadLetterRoutingKey === undefined) {
       const cc = msg.headers()?.['CC'];
       if (Array.isArray(cc) && cc.length > 0) {
-        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead, targets);
+        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead);
       }
     }
     const now = Date.now();

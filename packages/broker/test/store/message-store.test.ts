@@ -275,3 +275,39 @@ describe('message store: segments', () => {
     assert.ok(readFileSync(path.join(dir, first)).includes(body(1, 500)), 'the live message stays in place');
   });
 });
+
+describe('message store: delivery counts', () => {
+  test('the latest delivery count of an entry comes back after reopen; superseded records let their segments go', async (t) => {
+    const dir = tempDir(t);
+    let store = await MessageStore.open(dir, { segmentBytes: 4096 });
+    const poison = store.writeMessage(body(1));
+    const other = store.writeMessage(body(2));
+    store.enqueue(Q1, poison);
+    store.enqueue(Q1, other);
+    store.markDelivered(Q1, other);
+    // Many counted attempts, spread over many small segments by filler messages.
+    for (let n = 1; n <= 40; n++) {
+      store.markDelivered(Q1, poison, n);
+      const filler = store.writeMessage(Buffer.alloc(1000, n));
+      store.enqueue(Q2, filler);
+      store.remove(Q2, filler);
+      await synced(store);
+    }
+    await store.close();
+
+    store = await MessageStore.open(dir, { segmentBytes: 4096 });
+    const q = store.recovered().find((r) => r.key === Q1)!;
+    assert.deepEqual(q.entries, [{ msgId: poison, delivered: true, deliveryCount: 40 }, { msgId: other, delivered: true }]);
+    // Old count records do not pin their segments: only a few segments remain.
+    await synced(store);
+    await synced(store);
+    assert.ok(segmentFiles(dir).length <= 4, `${segmentFiles(dir).length} segments left`);
+    store.remove(Q1, poison);
+    store.remove(Q1, other);
+    await synced(store);
+    await store.close();
+    store = await MessageStore.open(dir);
+    t.after(() => store.close());
+    assert.deepEqual(store.recovered(), []);
+  });
+});

@@ -21,6 +21,7 @@ function prng(seed: number): () => number {
 interface ModelEntry {
   msgId: number;
   delivered: boolean;
+  deliveryCount?: number;
 }
 
 const KEYS = ['/\u0000a', '/\u0000b', '/\u0000c', 'v2\u0000a'];
@@ -63,7 +64,13 @@ for (const seed of [1, 2, 3, 4]) {
         }
       } else if (r < 0.55 && entries.length > 0) {
         const e = pick(entries);
-        store.markDelivered(key, e.msgId);
+        if (rand() < 0.5) {
+          store.markDelivered(key, e.msgId);
+        } else {
+          // A failed attempt: the count is rewritten each time.
+          e.deliveryCount = (e.deliveryCount ?? 0) + 1;
+          store.markDelivered(key, e.msgId, e.deliveryCount);
+        }
         e.delivered = true;
       } else if (r < 0.9 && entries.length > 0) {
         const i = rand() < 0.7 ? 0 : Math.floor(rand() * entries.length);

@@ -117,7 +117,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
   // ---- exchanges ----
   const listExchanges = (req: { params: { vhost?: string } }, p: Principal): Json[] => {
     const rows: Json[] = [];
-    for (const vh of visibleVhosts(broker, p, req.params.vhost)) for (const e of vh.exchanges.values()) rows.push(formatExchange(e, vh.name));
+    for (const vh of visibleVhosts(broker, p, req.params.vhost)) for (const e of vh.exchanges.values()) rows.push(formatExchange(e, vh.name, broker));
     return rows;
   };
   app.get('/api/exchanges', async (req) => listResponse(listExchanges({ params: {} }, principalOf(req)), queryOf(req)));
@@ -126,7 +126,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const p = principalOf(req);
     const vh = vhostOr404(broker, req.params.vhost);
     requireVhostVisible(broker, p, vh.name);
-    return formatExchange(exchangeOr404(vh, req.params.name), vh.name);
+    return formatExchange(exchangeOr404(vh, req.params.name), vh.name, broker);
   });
   app.put<VQ & { Body: Static<typeof ExchangeBody> }>('/api/exchanges/:vhost/:name', { schema: { body: ExchangeBody } }, async (req, reply) => {
     const p = principalOf(req);
@@ -183,7 +183,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     if (msg.expirationMs === -2) throw badRequest(`invalid expiration '${props.expiration ?? ''}'`);
     let targets = vh.route(e, b.routing_key, msg);
     const cc = props.headers?.['CC'];
-    if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg, targets);
+    if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg);
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
     count(vh.name, (c) => {

@@ -1,4 +1,5 @@
-// Message TTLs keep counting across a restart: expiry is measured from the original arrival,
+// What a restart must keep beyond the messages themselves. Message TTLs keep counting: expiry is
+// measured from the original arrival,
 // as in RabbitMQ, not restarted from zero when the broker comes back.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -77,4 +78,43 @@ test('a message restored with time left still expires on time after the restart'
   await sleep(Math.max(0, sentAt + 2500 + 400 - Date.now()));
   assert.ok(Date.now() - sentAt < 2500 + 2000);
   assert.equal((await ch.checkQueue('ttl.mid')).messageCount, 0);
+});
+
+test('x-delivery-count survives a restart: the delivery limit counts attempts made before it', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'warren-dcount-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  let broker = await start(dataDir);
+  let conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port}/`);
+  let ch = await conn.createConfirmChannel();
+  await ch.assertQueue('dcount.dead', { durable: true });
+  await ch.assertQueue('dcount.q', { durable: true, arguments: { 'x-delivery-limit': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dcount.dead' } });
+  ch.sendToQueue('dcount.q', Buffer.from('poison'), { persistent: true });
+  await ch.waitForConfirms();
+  // Two failed attempts (reject with requeue), each redelivered with the count so far.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const m = await ch.get('dcount.q');
+    assert.ok(m !== false);
+    assert.equal(m.properties.headers?.['x-delivery-count'], attempt === 0 ? undefined : attempt);
+    ch.reject(m, true);
+  }
+  assert.equal((await ch.checkQueue('dcount.q')).messageCount, 1);
+  await conn.close();
+  await broker.close();
+
+  broker = await start(dataDir);
+  conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port}/`);
+  t.after(async () => { await conn.close(); await broker.close(); });
+  ch = await conn.createConfirmChannel();
+  const m = await ch.get('dcount.q');
+  assert.ok(m !== false);
+  assert.equal(m.fields.redelivered, true);
+  assert.equal(m.properties.headers?.['x-delivery-count'], 2);
+  // A third failure is over the limit of 2: dead-lettered, not requeued.
+  ch.reject(m, true);
+  await ch.checkQueue('dcount.q');
+  assert.equal(await ch.get('dcount.q'), false);
+  const dead = await ch.get('dcount.dead', { noAck: true });
+  assert.ok(dead !== false);
+  assert.equal(dead.content.toString(), 'poison');
+  assert.equal((dead.properties.headers?.['x-death'] as Array<Record<string, unknown>>)[0]!.reason, 'delivery_limit');
 });

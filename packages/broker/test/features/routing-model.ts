@@ -37,7 +37,7 @@ export function topologyArb(maxExchanges = 5, maxQueues = 4): fc.Arbitrary<Topol
       { minLength: nx, maxLength: nx },
     );
     return exchanges.chain((xs) => {
-      const binding = fc.record({ source: exIdx, toExchange: fc.boolean({}), destQ: fc.integer({ min: 0, max: nq - 1 }), destX: exIdx, pattern: topicPattern, key: wordKey, match: xMatch, hargs: headersArb })
+      const binding = fc.record({ source: exIdx, toExchange: fc.boolean(), destQ: fc.integer({ min: 0, max: nq - 1 }), destX: exIdx, pattern: topicPattern, key: wordKey, match: xMatch, hargs: headersArb })
         .map(({ source, toExchange, destQ, destX, pattern, key, match, hargs }): BindingSpec => {
           const t = xs[source]!.type;
           const args: Record<string, HeaderValue> = t === 'headers' ? { ...hargs, ...(match !== undefined ? { 'x-match': match } : {}) } : {};

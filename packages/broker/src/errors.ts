@@ -24,9 +24,7 @@ const NAMES: Record<number, string> = {
 
 /** Reply text in RabbitMQ's form: "NOT_FOUND - no queue 'q' in vhost '/'". */
 export function replyText(code: number, detail: string): string {
-  const prefix = `${NAMES[code] ?? 'ERROR'} - `;
-  // Callers may pass a text that already names the code.
-  return detail.startsWith(prefix) ? detail : prefix + detail;
+  return `${NAMES[code] ?? 'ERROR'} - ${detail}`;
 }
 
 export const channelError = (code: number, detail: string): AmqpError => new AmqpError(code, replyText(code, detail));

@@ -164,8 +164,7 @@ describe('authentication and vhosts', () => {
       c.send(methods.open('no-such-vhost'));
       const close = await c.expectConnectionClose();
       assert.equal(close.replyCode, 530);
-      assert.match(close.replyText, /^NOT_ALLOWED - /);
-      assert.match(close.replyText, /no-such-vhost/);
+      assert.match(close.replyText, /^NOT_ALLOWED - vhost no-such-vhost not found$/);
       assert.deepEqual([close.classId, close.methodId], [10, 40]);
     } finally {
       c.destroy();
@@ -373,8 +372,7 @@ describe('channel-level misuse that is a connection error', () => {
       c.send(methods.queueDeclare(5, uniqueName('never')));
       const close = await c.expectConnectionClose();
       assert.equal(close.replyCode, 504);
-      assert.match(close.replyText, /^CHANNEL_ERROR - /);
-      assert.match(close.replyText, /channel\.open/);
+      assert.match(close.replyText, /^CHANNEL_ERROR - expected 'channel\.open'/);
       assert.deepEqual([close.classId, close.methodId], [50, 10]);
     } finally {
       c.destroy();

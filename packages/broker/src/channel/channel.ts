@@ -100,12 +100,12 @@ export class Channel implements ConsumerOwner {
 
   handleMethod(m: Method): void {
     if (this.publish.active) {
-      throw connectionError(505, `UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead`);
+      throw connectionError(505, `expected content header for class 60, got non content header frame instead`);
     }
     switch (m.name) {
       case 'channel.flow':
         // As RabbitMQ (since 3.3): a client may not stop deliveries with flow; prefetch does that.
-        if (!m.active) throw connectionError(540, 'NOT_IMPLEMENTED - active=false');
+        if (!m.active) throw connectionError(540, 'active=false');
         this.conn.send(this.id, { name: 'channel.flow-ok', active: true });
         return;
       case 'channel.flow-ok':
@@ -170,7 +170,7 @@ export class Channel implements ConsumerOwner {
       case 'basic.recover':
       case 'basic.recover-async':
         // As RabbitMQ: redelivering to the same consumer (requeue=false) is not supported.
-        if (!m.requeue) throw connectionError(540, 'NOT_IMPLEMENTED - requeue=false');
+        if (!m.requeue) throw connectionError(540, 'requeue=false');
         this.requeueAll(false);
         if (m.name === 'basic.recover') this.conn.send(this.id, { name: 'basic.recover-ok' });
         return;
@@ -191,7 +191,7 @@ export class Channel implements ConsumerOwner {
         this.conn.send(this.id, { name: 'tx.rollback-ok' });
         return;
       default:
-        throw connectionError(540, `NOT_IMPLEMENTED - ${m.name} is not valid on a channel here`);
+        throw connectionError(540, `${m.name} is not valid on a channel here`);
     }
   }
 
@@ -239,7 +239,7 @@ export class Channel implements ConsumerOwner {
   // ---- consumers -------------------------------------------------------------------------
 
   private qos(prefetchSize: number, prefetchCount: number, global: boolean): void {
-    if (prefetchSize !== 0) throw connectionError(540, `NOT_IMPLEMENTED - prefetch_size!=0 (${prefetchSize})`);
+    if (prefetchSize !== 0) throw connectionError(540, `prefetch_size!=0 (${prefetchSize})`);
     if (global) this.channelPrefetch = prefetchCount;
     else this.consumerPrefetch = prefetchCount;
     this.conn.send(this.id, { name: 'basic.qos-ok' });
@@ -250,7 +250,7 @@ export class Channel implements ConsumerOwner {
     const qname = this.resolveQueueName(queueName);
     if (tag === '') tag = generatedName('amq.ctag-');
     else if (this.consumers.has(tag) || this.replyTo?.consumerTag === tag) {
-      throw connectionError(530, `NOT_ALLOWED - attempt to reuse consumer tag '${tag}'`);
+      throw connectionError(530, `attempt to reuse consumer tag '${tag}'`);
     }
     if (qname === DIRECT_REPLY_TO) {
       if (!noAck) throw preconditionFailed('reply consumer cannot acknowledge');
@@ -495,7 +495,7 @@ export class Channel implements ConsumerOwner {
     try {
       msg.scanProperties();
     } catch {
-      throw connectionError(502, 'SYNTAX_ERROR - malformed content header properties');
+      throw connectionError(502, 'malformed content header properties');
     }
     if (msg.expirationMs === -2) {
       throw preconditionFailed(`invalid expiration '${msg.properties().expiration ?? ''}'`);

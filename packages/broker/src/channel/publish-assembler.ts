@@ -30,27 +30,27 @@ export class PublishAssembler {
     const exLen = buf[p]!;
     const exStart = p + 1;
     p = exStart + exLen;
-    if (p >= end) throw connectionError(502, 'SYNTAX_ERROR - truncated basic.publish');
+    if (p >= end) throw connectionError(502, 'truncated basic.publish');
     const rkLen = buf[p]!;
     const rkStart = p + 1;
     p = rkStart + rkLen;
-    if (p >= end) throw connectionError(502, 'SYNTAX_ERROR - truncated basic.publish');
+    if (p >= end) throw connectionError(502, 'truncated basic.publish');
     const bits = buf[p]!;
     this.exchange = exLen === 0 ? '' : buf.toString('utf8', exStart, exStart + exLen);
     this.routingKey = rkLen === 0 ? '' : buf.toString('utf8', rkStart, rkStart + rkLen);
     this.erkLength = p - (start + 2);
     copySmall(buf, start + 2, this.erk, 0, this.erkLength);
     this.mandatory = (bits & 1) !== 0;
-    if ((bits & 2) !== 0) throw connectionError(540, 'NOT_IMPLEMENTED - immediate=true');
+    if ((bits & 2) !== 0) throw connectionError(540, 'immediate=true');
     this.active = true;
     this.discarding = false;
   }
 
   /** Content header frame; returns the finished message when the body is empty. */
   header(buf: Buffer, start: number, end: number): Message | undefined {
-    if (end - start < 14) throw connectionError(502, 'SYNTAX_ERROR - content header too short');
+    if (end - start < 14) throw connectionError(502, 'content header too short');
     const classId = buf.readUInt16BE(start);
-    if (classId !== 60) throw connectionError(505, `UNEXPECTED_FRAME - expected content header for class 60, got class ${classId}`);
+    if (classId !== 60) throw connectionError(505, `expected content header for class 60, got class ${classId}`);
     const hi = buf.readUInt32BE(start + 4);
     const size = hi * 0x100000000 + buf.readUInt32BE(start + 8);
     this.headerLength = end - start;
@@ -74,7 +74,7 @@ export class PublishAssembler {
   body(buf: Buffer, start: number, end: number): Message | undefined {
     const n = end - start;
     if (this.received + n > this.bodySize) {
-      throw connectionError(505, `UNEXPECTED_FRAME - content body exceeds the declared size ${this.bodySize}`);
+      throw connectionError(505, `content body exceeds the declared size ${this.bodySize}`);
     }
     if (this.discarding) {
       this.received += n;

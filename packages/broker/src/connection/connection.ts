@@ -249,12 +249,12 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     try {
       if (this.state === 'closing') return this.onFrameWhileClosing(type, channel, buf, start, end);
       if (type === 8) {
-        if (end !== start) throw connectionError(501, 'FRAME_ERROR - heartbeat frame with a payload');
-        if (channel !== 0) throw connectionError(505, `UNEXPECTED_FRAME - heartbeat frame on channel ${channel}`);
+        if (end !== start) throw connectionError(501, 'heartbeat frame with a payload');
+        if (channel !== 0) throw connectionError(505, `heartbeat frame on channel ${channel}`);
         return;
       }
       if (type === 1) {
-        if (end - start < 4) throw connectionError(501, 'FRAME_ERROR - method frame too short');
+        if (end - start < 4) throw connectionError(501, 'method frame too short');
         classId = (buf[start]! << 8) | buf[start + 1]!;
         methodId = (buf[start + 2]! << 8) | buf[start + 3]!;
       }
@@ -267,7 +267,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         if (ch.publish.active) {
           classId = 60;
           methodId = 40;
-          throw connectionError(505, 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead');
+          throw connectionError(505, 'expected content header for class 60, got non content header frame instead');
         }
         if (classId === 60 && methodId === 40) {
           ch.publish.begin(buf, start + 4, end);
@@ -278,12 +278,12 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         ch.handleMethod(m);
         return;
       }
-      if (ch === undefined) throw connectionError(504, `CHANNEL_ERROR - expected 'channel.open' on channel ${channel}`);
+      if (ch === undefined) throw connectionError(504, `expected 'channel.open' on channel ${channel}`);
       classId = 60;
       methodId = 40;
       if (type === 2) {
         if (ch.closing) return;
-        if (!ch.publish.active || !ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content header without a content method');
+        if (!ch.publish.active || !ch.publish.awaitingHeader) throw connectionError(505, 'content header without a content method');
         const msg = ch.publish.header(buf, start, end);
         if (msg !== undefined) {
           ch.published(msg);
@@ -293,7 +293,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       }
       if (type === 3) {
         if (ch.closing && !ch.publish.discarding) return;
-        if (!ch.publish.active || ch.publish.awaitingHeader) throw connectionError(505, 'UNEXPECTED_FRAME - content body without a content header');
+        if (!ch.publish.active || ch.publish.awaitingHeader) throw connectionError(505, 'content body without a content header');
         const msg = ch.publish.body(buf, start, end);
         if (msg !== undefined) {
           ch.published(msg);
@@ -301,7 +301,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         }
         return;
       }
-      throw connectionError(501, `FRAME_ERROR - unexpected frame type ${type}`);
+      throw connectionError(501, `unexpected frame type ${type}`);
     } catch (e) {
       if (e instanceof AmqpError && e.classId === 0) {
         e.classId = classId;
@@ -312,7 +312,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   private onHandshakeFrame(type: number, channel: number, classId: number, methodId: number, buf: Buffer, start: number, end: number): void {
-    if (type !== 1 || channel !== 0) throw connectionError(505, `UNEXPECTED_FRAME - frame type ${type} on channel ${channel} during the handshake`);
+    if (type !== 1 || channel !== 0) throw connectionError(505, `frame type ${type} on channel ${channel} during the handshake`);
     const m = decode(classId, methodId, buf, start, end);
     if (this.state === 'start-ok' && m.name === 'connection.start-ok') return this.onStartOk(m.clientProperties, m.mechanism, m.response);
     if (this.state === 'tune-ok' && m.name === 'connection.tune-ok') return this.onTuneOk(m.channelMax, m.frameMax, m.heartbeat);
@@ -321,7 +321,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.send(0, { name: 'connection.close-ok' });
       return this.awaitClientClose();
     }
-    throw connectionError(503, `COMMAND_INVALID - unexpected ${m.name} during the handshake`);
+    throw connectionError(503, `unexpected ${m.name} during the handshake`);
   }
 
   private onStartOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
@@ -334,7 +334,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.capabilities.connectionBlocked = c['connection.blocked'] === true;
     }
     if (!SUPPORTED_MECHANISMS.includes(mechanism)) {
-      throw connectionError(503, `COMMAND_INVALID - unknown authentication mechanism '${mechanism}'`);
+      throw connectionError(503, `unknown authentication mechanism '${mechanism}'`);
     }
     // A source with repeated failures waits before its attempt is even checked (brute force).
     const delay = this.host.authBackoff?.delayFor(this.remoteAddress) ?? 0;
@@ -380,9 +380,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
     const l = this.host.limits;
-    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) throw connectionError(530, `NOT_ALLOWED - frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
-    if (frameMax > l.frameMax) throw connectionError(530, `NOT_ALLOWED - frame_max=${frameMax} > ${l.frameMax} max size`);
-    if (channelMax > l.channelMax) throw connectionError(530, `NOT_ALLOWED - channel_max=${channelMax} > ${l.channelMax} max size`);
+    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) throw connectionError(530, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+    if (frameMax > l.frameMax) throw connectionError(530, `frame_max=${frameMax} > ${l.frameMax} max size`);
+    if (channelMax > l.channelMax) throw connectionError(530, `channel_max=${channelMax} > ${l.channelMax} max size`);
     this.frameMax = frameMax === 0 ? l.frameMax : frameMax;
     this.channelMax = channelMax === 0 ? l.channelMax : channelMax;
     this.reader.maxFrameSize = this.frameMax;
@@ -393,9 +393,9 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
 
   private onOpen(vhostName: string): void {
     const vhost = this.host.vhost(vhostName);
-    if (vhost === undefined) throw connectionError(530, `NOT_ALLOWED - vhost ${vhostName} not found`);
+    if (vhost === undefined) throw connectionError(530, `vhost ${vhostName} not found`);
     if (!this.host.access.canAccessVhost(this.user, vhostName)) {
-      throw connectionError(530, `NOT_ALLOWED - access to vhost '${vhostName}' refused for user '${this.user}'`);
+      throw connectionError(530, `access to vhost '${vhostName}' refused for user '${this.user}'`);
     }
     const max = this.host.vhostLimit(vhostName, 'max-connections');
     if (max !== undefined && this.host.connectionsIn(vhostName) >= max) {
@@ -409,8 +409,8 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   }
 
   private onConnectionFrame(type: number, classId: number, methodId: number, buf: Buffer, start: number, end: number): void {
-    if (type !== 1) throw connectionError(505, `UNEXPECTED_FRAME - frame type ${type} on channel 0`);
-    if (classId !== 10) throw connectionError(504, `CHANNEL_ERROR - class ${classId} methods are not allowed on channel 0`);
+    if (type !== 1) throw connectionError(505, `frame type ${type} on channel 0`);
+    if (classId !== 10) throw connectionError(504, `class ${classId} methods are not allowed on channel 0`);
     const m = decode(classId, methodId, buf, start, end);
     switch (m.name) {
       case 'connection.close':
@@ -427,7 +427,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
         this.send(0, { name: 'connection.update-secret-ok' });
         return;
       default:
-        throw connectionError(503, `COMMAND_INVALID - ${m.name} is not allowed on channel 0`);
+        throw connectionError(503, `${m.name} is not allowed on channel 0`);
     }
   }
 
@@ -436,11 +436,11 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
     // own close was answered and the channel forgotten.
     if (classId === 20 && methodId === 41) return;
     if (classId !== 20 || methodId !== 10) {
-      throw connectionError(504, `CHANNEL_ERROR - expected 'channel.open' on channel ${channel}`);
+      throw connectionError(504, `expected 'channel.open' on channel ${channel}`);
     }
     decode(classId, methodId, buf, start, end);
     if (this.channels.size >= this.channelMax) {
-      throw connectionError(530, `NOT_ALLOWED - number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
+      throw connectionError(530, `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
     }
     this.channels.set(channel, new Channel(channel, this));
     this.send(channel, { name: 'channel.open-ok' });
@@ -449,7 +449,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
   private onChannelMethod(ch: Channel, m: Method): void {
     switch (m.name) {
       case 'channel.open':
-        throw connectionError(504, `CHANNEL_ERROR - second 'channel.open' seen on channel ${ch.id}`);
+        throw connectionError(504, `second 'channel.open' seen on channel ${ch.id}`);
       case 'channel.close':
         ch.teardown();
         this.channels.delete(ch.id);

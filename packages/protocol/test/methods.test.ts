@@ -94,8 +94,10 @@ test('our encoding decodes with amqplib, and amqplib encoding decodes with ours'
   for (const spec of specModel.methods) {
     const id = amqplibDefs[amqplibName(spec.fullName)] as number | undefined;
     assert.equal(typeof id, 'number', `amqplib knows ${spec.fullName}`);
-    // Tables limited to types both codecs map the same way.
-    const simpleTable = fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.boolean(), fc.integer({ min: -1000, max: 1000 })), {
+    // Tables limited to types (and keys) both codecs map the same way: amqplib's decoder turns a
+    // '__proto__' key into a prototype change (ours keeps it as data: field-table.test.ts).
+    const tableKey = fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__');
+    const simpleTable = fc.dictionary(tableKey, fc.oneof(fc.boolean(), fc.integer({ min: -1000, max: 1000 })), {
       maxKeys: 3, noNullPrototype: true,
     });
     const arb = methodArb(spec).chain((m) => {

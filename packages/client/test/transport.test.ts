@@ -43,10 +43,13 @@ function forwardingProxy(targetPort: number, tls: boolean): { server: Server; fr
     client.on('data', (d: Buffer) => { if (!frozen.has(client)) upstream.write(d); });
     upstream.on('data', (d: Buffer) => { if (!frozen.has(client)) client.write(d); });
     const end = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    // A frozen link is a black hole: the broker also misses heartbeats and drops its side, and
+    // passing that close on would let the client see an EOF before its own heartbeat check fires.
+    const upstreamEnd = (): void => { if (frozen.has(client)) upstream.destroy(); else end(); };
     client.on('close', end);
-    upstream.on('close', end);
+    upstream.on('close', upstreamEnd);
     client.on('error', end);
-    upstream.on('error', end);
+    upstream.on('error', upstreamEnd);
   };
   const server = tls ? createTlsServer({ cert, key }, handle) : createTcpServer(handle);
   return {

@@ -75,9 +75,12 @@ class PublishRequest implements PublishTicket {
   }
 }
 
-function executor(this: PublishRequest, resolve: () => void, reject: (e: Error) => void): void {
-  this.resolve = resolve;
-  this.reject = reject;
+/** The request whose promise is being created: one shared executor instead of a bound one per publish. */
+let creating: PublishRequest | undefined;
+
+function executor(resolve: () => void, reject: (e: Error) => void): void {
+  creating!.resolve = resolve;
+  creating!.reject = reject;
 }
 
 /**
@@ -145,7 +148,9 @@ export class Producer<T = unknown> implements Drainable {
   }
 
   private enqueue(req: PublishRequest, entity: Exchange | undefined): Promise<void> {
-    const promise = new Promise<void>(executor.bind(req));
+    creating = req;
+    const promise = new Promise<void>(executor);
+    creating = undefined;
     const ch = this.channel.current;
     if (this.held.length === 0 && ch !== undefined && ch.state === 'open' && this.inFlight < this.maxInFlight
       && (entity === undefined || entity.isDefault || this.conn.isDeclared(entity))) {

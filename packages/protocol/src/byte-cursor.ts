@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js';
+import { decodeShortString } from './short-strings.js';
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -106,7 +107,7 @@ export class ByteCursor {
     this.need(n);
     const p = this.pos;
     this.pos = p + n;
-    return this.buf.toString('utf8', p, p + n);
+    return decodeShortString(this.buf, p, p + n);
   }
 
   skipShortstr(): void {

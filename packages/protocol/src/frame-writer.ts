@@ -1,4 +1,6 @@
 import { encodeTable, type FieldTable } from './field-table.js';
+import { writeShortAscii } from './short-strings.js';
+import { copyBytes } from './copy-bytes.js';
 
 const FRAME_END_BYTE = 0xce;
 const TWO_32 = 0x1_0000_0000;
@@ -69,7 +71,8 @@ export class FrameWriter {
     // UTF-8 never takes fewer bytes than UTF-16 code units, so this rejects early.
     if (s.length > 255) throw new RangeError(`shortstr longer than 255 bytes (${s.length} chars)`);
     this.ensure(1 + s.length * 3);
-    const n = this.buf.write(s, this.pos + 1, 'utf8');
+    const ascii = writeShortAscii(this.buf, this.pos + 1, s, 64);
+    const n = ascii >= 0 ? ascii : this.buf.write(s, this.pos + 1, 'utf8');
     if (n > 255) throw new RangeError(`shortstr longer than 255 bytes (${n})`);
     this.buf[this.pos] = n;
     this.pos += 1 + n;
@@ -99,7 +102,7 @@ export class FrameWriter {
   bytes(b: Buffer, start = 0, end = b.length): void {
     const n = end - start;
     this.ensure(n);
-    b.copy(this.buf, this.pos, start, end);
+    copyBytes(b, start, this.buf, this.pos, n);
     this.pos += n;
   }
 

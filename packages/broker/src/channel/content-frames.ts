@@ -60,7 +60,7 @@ function writeContent(w: FrameWriter, channel: number, msg: Message, frameMax: n
   while (left > 0) {
     const n = left < maxPayload ? left : maxPayload;
     p = frameHeader(b, p, FRAME_BODY, channel, n);
-    data.copy(b, p, off, off + n);
+    copySmall(data, off, b, p, n);
     p += n;
     b[p++] = FRAME_END;
     off += n;

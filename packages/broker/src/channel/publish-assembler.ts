@@ -1,3 +1,4 @@
+import { decodeShortString } from '@warren/protocol';
 import { copySmall, frameBody, Message, messageDataSize } from '../message/message.js';
 import { connectionError, preconditionFailed } from '../errors.js';
 
@@ -36,8 +37,8 @@ export class PublishAssembler {
     p = rkStart + rkLen;
     if (p >= end) throw connectionError(502, 'truncated basic.publish');
     const bits = buf[p]!;
-    this.exchange = exLen === 0 ? '' : buf.toString('utf8', exStart, exStart + exLen);
-    this.routingKey = rkLen === 0 ? '' : buf.toString('utf8', rkStart, rkStart + rkLen);
+    this.exchange = decodeShortString(buf, exStart, exStart + exLen);
+    this.routingKey = decodeShortString(buf, rkStart, rkStart + rkLen);
     this.erkLength = p - (start + 2);
     copySmall(buf, start + 2, this.erk, 0, this.erkLength);
     this.mandatory = (bits & 1) !== 0;
@@ -81,7 +82,7 @@ export class PublishAssembler {
       if (this.received === this.bodySize) { this.active = false; this.discarding = false; }
       return undefined;
     }
-    buf.copy(this.data!, this.erkLength + 8 + this.headerLength + 7 + this.received, start, end);
+    copySmall(buf, start, this.data!, this.erkLength + 8 + this.headerLength + 7 + this.received, n);
     this.received += n;
     return this.received === this.bodySize ? this.finish() : undefined;
   }

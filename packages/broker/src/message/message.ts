@@ -1,4 +1,4 @@
-import { decodeProperties, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
+import { copyBytes, decodeProperties, decodeShortString, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
 import {
   PF_CONTENT_ENCODING, PF_CONTENT_TYPE, PF_CORRELATION_ID, PF_DELIVERY_MODE, PF_EXPIRATION, PF_HEADERS,
   PF_MESSAGE_ID, PF_PRIORITY, PF_REPLY_TO, PF_TIMESTAMP, PF_TYPE, PF_USER_ID,
@@ -131,14 +131,8 @@ export function frameBody(data: Buffer, erkLength: number, headerLength: number,
   data[data.length - 1] = 0xce;
 }
 
-/** Copies a few bytes with a loop: Buffer.copy costs a view allocation per call. */
-export function copySmall(src: Buffer, srcStart: number, dst: Buffer, dstStart: number, n: number): void {
-  if (n > 48) {
-    src.copy(dst, dstStart, srcStart, srcStart + n);
-    return;
-  }
-  for (let i = 0; i < n; i++) dst[dstStart + i] = src[srcStart + i]!;
-}
+/** Copies a few bytes with a loop, more natively (kept under this name for the broker's callers). */
+export const copySmall = copyBytes;
 
 /** RabbitMQ accepts only a non-negative integer string of milliseconds. */
 export function parseExpiration(s: string): number {
@@ -149,9 +143,9 @@ export function parseExpiration(s: string): number {
 /** Rebuilds a Message from its stored `data` bytes (durable store recovery and paging). */
 export function messageFromStored(data: Buffer): Message {
   const exLen = data[0]!;
-  const exchange = data.toString('utf8', 1, 1 + exLen);
+  const exchange = decodeShortString(data, 1, 1 + exLen);
   const rkLen = data[1 + exLen]!;
-  const routingKey = data.toString('utf8', 2 + exLen, 2 + exLen + rkLen);
+  const routingKey = decodeShortString(data, 2 + exLen, 2 + exLen + rkLen);
   const erkLength = 2 + exLen + rkLen;
   const headerLength = data.readUInt32BE(erkLength + 3);
   const sizeAt = erkLength + 7 + 4;

@@ -1,11 +1,14 @@
 import {
+  copyBytes,
   decodeMethod,
+  decodeShortString,
   decodeProperties,
   encodeContentHeader,
   type BasicProperties,
   type Method,
 } from '@warren/protocol';
 import { ChannelClosedError, ConnectionLostError, PublishNackedError, PublishReturnedError } from '../errors.js';
+import { ConfirmWindow } from './confirm-window.js';
 import type { WireConnection } from './wire-connection.js';
 
 /** One received message (basic.deliver, basic.get-ok or basic.return) with its raw body. */
@@ -85,10 +88,11 @@ export class WireChannel {
   private readonly settledAhead = new Set<number>();
   private ackDue = 0;
   // Publisher confirms.
-  private nextSeq = 1;
-  private confirmedUpTo = 0;
-  private readonly unconfirmed = new Map<number, PublishTicket>();
+  private readonly unconfirmed = new ConfirmWindow();
   private readonly returned: PublishReturnedError[] = [];
+  /** The outcome passed to every ticket settled by one multiple confirm. */
+  private confirmErr: Error | undefined;
+  private readonly settleWithConfirmErr = (t: PublishTicket): void => t.settle(this.confirmErr);
 
   constructor(
     readonly wire: WireConnection,
@@ -234,9 +238,7 @@ export class WireChannel {
       if (ticket !== undefined) this.wire.settleAfterWrite(ticket);
       return 0;
     }
-    const seq = this.nextSeq++;
-    if (ticket !== undefined) this.unconfirmed.set(seq, ticket);
-    return seq;
+    return this.unconfirmed.add(ticket);
   }
 
   get unconfirmedCount(): number {
@@ -245,10 +247,7 @@ export class WireChannel {
 
   /** Hands over the tickets still waiting for a confirm (after the channel was lost), oldest first. */
   takeUnconfirmed(): PublishTicket[] {
-    const seqs = [...this.unconfirmed.keys()].sort((a, b) => a - b);
-    const out = seqs.map((s) => this.unconfirmed.get(s)!);
-    this.unconfirmed.clear();
-    return out;
+    return this.unconfirmed.takeAll();
   }
 
   // ------------------------------------------------------------------ incoming frames
@@ -259,16 +258,16 @@ export class WireChannel {
       // basic.deliver, decoded in place (the hottest incoming method)
       let p = start;
       const tagLen = buf[p]!;
-      this.cTag = buf.toString('utf8', p + 1, p + 1 + tagLen);
+      this.cTag = decodeShortString(buf, p + 1, p + 1 + tagLen);
       p += 1 + tagLen;
       this.cDeliveryTag = buf.readUInt32BE(p) * 0x1_0000_0000 + buf.readUInt32BE(p + 4);
       this.cRedelivered = (buf[p + 8]! & 1) !== 0;
       p += 9;
       const exLen = buf[p]!;
-      this.cExchange = exLen === 0 ? '' : buf.toString('utf8', p + 1, p + 1 + exLen);
+      this.cExchange = decodeShortString(buf, p + 1, p + 1 + exLen);
       p += 1 + exLen;
       const rkLen = buf[p]!;
-      this.cRoutingKey = buf.toString('utf8', p + 1, p + 1 + rkLen);
+      this.cRoutingKey = decodeShortString(buf, p + 1, p + 1 + rkLen);
       this.contentKind = CONTENT_DELIVER;
       return;
     }
@@ -346,7 +345,7 @@ export class WireChannel {
     if (this.cBodyPos === 0 && n === this.cBodySize) {
       // Whole body in one frame: one copy (the frame bytes are only valid during this call).
       const b = Buffer.allocUnsafe(n);
-      buf.copy(b, 0, start, end);
+      copyBytes(buf, start, b, 0, n);
       this.cBody = b;
       this.cBodyPos = n;
     } else {
@@ -389,20 +388,12 @@ export class WireChannel {
   private onConfirm(tag: number, multiple: boolean, err: Error | undefined): void {
     let own = err;
     if (own === undefined && this.returned.length > 0 && this.unconfirmed.has(tag)) own = this.returned.shift();
-    const t = this.unconfirmed.get(tag);
-    if (t !== undefined) {
-      this.unconfirmed.delete(tag);
-      t.settle(own);
+    if (multiple) {
+      this.confirmErr = err;
+      this.unconfirmed.takeBelow(tag, this.settleWithConfirmErr);
+      this.confirmErr = undefined;
     }
-    if (!multiple) return;
-    for (let s = this.confirmedUpTo + 1; s < tag; s++) {
-      const ticket = this.unconfirmed.get(s);
-      if (ticket !== undefined) {
-        this.unconfirmed.delete(s);
-        ticket.settle(err);
-      }
-    }
-    if (tag > this.confirmedUpTo) this.confirmedUpTo = tag;
+    this.unconfirmed.take(tag)?.settle(own);
   }
 
   private resolveReply(v: Method | RawDelivery | undefined): void {

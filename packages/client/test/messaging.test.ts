@@ -45,6 +45,36 @@ forEachBroker((broker) => {
     }
   });
 
+  test('publishes without confirms resume a bounded number per event-loop turn, so consumers in the same process keep getting turns', async () => {
+    const conn = await open();
+    try {
+      const q = new Queue(uniqueName('fair'), { durable: false });
+      await conn.declare(q);
+      let delivered = 0;
+      await conn.consume(q, () => { delivered++; }, { prefetch: 100 });
+      const producer = conn.producer({ confirm: false });
+      const n = 1000;
+      let resolved = 0;
+      const all = Array.from({ length: n }, () => producer.publish(Buffer.alloc(64), { routingKey: q.name, persistent: false }).then(() => { resolved++; }));
+      // Count resolutions turn by turn: setImmediate callbacks run once per event-loop turn.
+      const perTurn: number[] = [];
+      let seen = 0;
+      for (let turn = 0; turn < 10_000 && resolved < n; turn++) {
+        await new Promise<void>((r) => setImmediate(r));
+        perTurn.push(resolved - seen);
+        seen = resolved;
+      }
+      await Promise.all(all);
+      assert.equal(resolved, n);
+      assert.ok(Math.max(...perTurn) <= 64, `at most 64 publishes resumed per turn, saw ${Math.max(...perTurn)}`);
+      assert.ok(perTurn.filter((k) => k > 0).length >= Math.ceil(n / 64), 'resumptions spread over turns');
+      await until(() => delivered === n, 10_000, 'all deliveries');
+      await conn.deleteQueue(q);
+    } finally {
+      await conn.close();
+    }
+  });
+
   test('serializers (json, msgpack, text, raw) and compressions (gzip, deflate, br) round-trip', async () => {
     const conn = await open();
     try {

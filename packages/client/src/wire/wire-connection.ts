@@ -9,6 +9,7 @@ import {
   type Method,
 } from '@warren/protocol';
 import { ConnectionLostError, ConnectionRefusedError } from '../errors.js';
+import { Deque } from '../deque.js';
 import { WireChannel, type PublishTicket } from './wire-channel.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
@@ -17,6 +18,8 @@ const FLUSH_THRESHOLD = 256 * 1024;
 const CLOSE_OK_TIMEOUT_MS = 2000;
 /** Publishes without confirms wait for 'drain' once this much output is queued in the stream. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
+/** Written publishes (without confirms) resumed per event-loop turn. */
+const SETTLE_PER_TURN = 64;
 
 export interface WireOptions {
   username: string;
@@ -50,8 +53,9 @@ export class WireConnection implements FrameSink {
   private readonly writing: FrameWriter[] = [];
   private flushScheduled = false;
   /** Publishes without confirms, settled once their bytes are handed to the stream (after 'drain' when it is full). */
-  private afterWrite: PublishTicket[] = [];
-  private drainWaiters: PublishTicket[] = [];
+  private readonly afterWrite = new Deque<PublishTicket>();
+  /** The stream holds OUTPUT_HIGH_WATER or more: written publishes resume on 'drain'. */
+  private awaitingDrain = false;
   private readonly channels = new Map<number, WireChannel>();
   private nextChannelId = 1;
   private handshake: { resolve(): void; reject(e: Error): void } | undefined;
@@ -215,17 +219,42 @@ export class WireConnection implements FrameSink {
 
   scheduleFlush(): void {
     if (this.out.pos >= FLUSH_THRESHOLD) {
-      this.flush();
-      return;
+      // Write now, but settle the publishes only at the end of the turn: settling here would let
+      // a publishing loop refill the buffer from microtasks and starve this process's other I/O
+      // (its consumers' deliveries and acks) for as long as the socket takes more.
+      this.writeOut();
     }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
 
-  /** Writes everything buffered in one stream write; the buffer is reused once the write completes. */
+  /** Writes everything buffered in one stream write and resumes publishes that were waiting for it. */
   flush(): void {
     this.flushScheduled = false;
+    this.writeOut();
+    if (this.afterWrite.length > 0) this.settleWritten();
+  }
+
+  /**
+   * Settles publishes (without confirms) whose bytes were handed to the stream: while the stream
+   * holds less than OUTPUT_HIGH_WATER (its own 16 KB mark is below one burst), at most
+   * SETTLE_PER_TURN per event-loop turn, so a publishing loop cannot starve this process's other
+   * I/O (consumers' deliveries and acks); beyond the mark they wait for 'drain'.
+   */
+  private settleWritten(): void {
+    if (this.awaitingDrain) return;
+    if (this.stream.writableLength >= OUTPUT_HIGH_WATER) {
+      this.awaitingDrain = true;
+      return;
+    }
+    const q = this.afterWrite;
+    for (let i = 0; i < SETTLE_PER_TURN && q.length > 0; i++) q.shift()!.settle(undefined);
+    if (q.length > 0) this.scheduleFlush();
+  }
+
+  /** Hands the buffered output to the stream in one write; the buffer is reused once the write completes. */
+  private writeOut(): void {
     if (this.ackChannels.length > 0) this.writeAcks();
     const out = this.out;
     if (out.pos === 0) return;
@@ -237,18 +266,6 @@ export class WireConnection implements FrameSink {
     this.out = this.spares.pop() ?? new FrameWriter(64 * 1024);
     this.lastSend = Date.now();
     this.stream.write(out.buf.subarray(0, out.pos), this.onWritten);
-    if (this.afterWrite.length > 0) {
-      const written = this.afterWrite;
-      this.afterWrite = [];
-      // The stream's own high-water mark (16 KB) is below one burst of publishes: allow more before
-      // waiting; beyond it write() has returned false, so 'drain' will come.
-      if (this.stream.writableLength < OUTPUT_HIGH_WATER && this.drainWaiters.length === 0) {
-        for (const t of written) t.settle(undefined);
-      } else {
-        // Backpressure: the stream is full, the publisher waits for 'drain'.
-        for (const t of written) this.drainWaiters.push(t);
-      }
-    }
   }
 
   private writeAcks(): void {
@@ -269,9 +286,10 @@ export class WireConnection implements FrameSink {
   }
 
   private onDrain(): void {
-    const waiting = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const t of waiting) t.settle(undefined);
+    if (!this.awaitingDrain) return;
+    this.awaitingDrain = false;
+    // They resume at the next flush, SETTLE_PER_TURN at a time.
+    this.scheduleFlush();
   }
 
   private onWritten(): void {
@@ -343,9 +361,7 @@ export class WireConnection implements FrameSink {
       this.handshake = undefined;
       this.stream.destroy();
     }
-    const unwritten = [...this.afterWrite, ...this.drainWaiters];
-    this.afterWrite = [];
-    this.drainWaiters = [];
+    const unwritten = this.afterWrite.drain();
     for (const t of unwritten) t.settle(err);
     for (const ch of [...this.channels.values()]) ch.connectionLost(err);
     this.channels.clear();

@@ -7,7 +7,7 @@
 // Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port.
 // When the shared ampbench tool is available (../shared/bench/build.sh and Go, or AMPBENCH=path),
 // its raw S2 and S3 figures against the same Warren are measured too: the reference the issue sets.
-// Usage: npm run bench:client [-- --seconds 5 --messages 100000]
+// Usage: npm run bench:client [-- --reps 3 --seconds 5 --messages 100000]
 // Writes bench/results/client-<date>.md and prints the same table.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +21,9 @@ import { connect, Queue, closeMemoryBroker } from '@warren/client';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
+  options: { reps: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
 });
+const REPS = Math.max(1, Number(args.reps));
 const SECONDS = Number(args.seconds);
 const MESSAGES = Number(args.messages);
 const MEMORY_MESSAGES = Number(args['memory-messages']);
@@ -311,8 +312,17 @@ function ampbench(bin: string, url: string, pid: number, scenario: 'S2' | 'S3'):
 
 // ------------------------------------------------------------------ 3. memory:// round trip
 
-async function memoryRoundTrip(defaults: boolean): Promise<number> {
-  const name = `bench-${defaults ? 'defaults' : 'fast'}`;
+/** Median of `reps` memory:// round trips after one unmeasured warm-up run (JIT compilation). */
+async function memoryRoundTrip(defaults: boolean, reps = 3): Promise<number> {
+  await memoryRoundTripOnce(defaults, 'warmup', Math.min(MEMORY_MESSAGES, 100_000));
+  const rates: number[] = [];
+  for (let i = 0; i < reps; i++) rates.push(await memoryRoundTripOnce(defaults, String(i), MEMORY_MESSAGES));
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)]!;
+}
+
+async function memoryRoundTripOnce(defaults: boolean, rep: string, messages: number): Promise<number> {
+  const name = `bench-${defaults ? 'defaults' : 'fast'}-${rep}`;
   const conn = await connect(`memory://${name}`);
   const q = new Queue('roundtrip', { durable: false });
   await conn.declare(q);
@@ -321,7 +331,7 @@ async function memoryRoundTrip(defaults: boolean): Promise<number> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   await conn.consume(q, () => {
-    if (++got === MEMORY_MESSAGES) resolveDone();
+    if (++got === messages) resolveDone();
   }, defaults ? { prefetch: WINDOW } : { noAck: true });
   const producer = conn.producer(defaults ? { maxInFlight: WINDOW } : { confirm: false });
   const opts = { routingKey: q.name, persistent: false };
@@ -331,7 +341,7 @@ async function memoryRoundTrip(defaults: boolean): Promise<number> {
   const onDone = (): void => { inFlight--; kick(); };
   const kick = (): void => {
     // without confirms, yield to the event loop every WINDOW publishes so deliveries flow
-    while (sent < MEMORY_MESSAGES && inFlight < WINDOW) {
+    while (sent < messages && inFlight < WINDOW) {
       sent++;
       inFlight++;
       producer.publish(body, opts).then(onDone, onDone);
@@ -339,7 +349,7 @@ async function memoryRoundTrip(defaults: boolean): Promise<number> {
   };
   kick();
   await done;
-  const rate = (MEMORY_MESSAGES * 1000) / (performance.now() - t0);
+  const rate = (messages * 1000) / (performance.now() - t0);
   await conn.close();
   await closeMemoryBroker(name);
   return rate;
@@ -351,30 +361,46 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  return a[Math.floor(a.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   const warren = await startWarren();
   const rows: string[][] = [];
   const notes: string[] = [];
+  const runs: Record<string, number[]> = {};
+  const add = (k: string, v: number): void => { (runs[k] ??= []).push(v); };
   try {
     const bin = ampbenchPath();
-    let rawS3: number | undefined;
-    let rawS2: number | undefined;
-    if (bin !== undefined && existsSync(bin)) {
-      rawS3 = ampbench(bin, warren.url, warren.child.pid ?? 0, 'S3')[0];
-      rawS2 = ampbench(bin, warren.url, warren.child.pid ?? 0, 'S2')[1];
-    } else {
-      notes.push('ampbench was not available (needs ../shared/bench and Go, or AMPBENCH=path): no raw reference figures.');
+    const haveRaw = bin !== undefined && existsSync(bin);
+    if (!haveRaw) notes.push('ampbench was not available (needs ../shared/bench and Go, or AMPBENCH=path): no raw reference figures.');
+    // Each repetition measures the raw reference and the clients close together in time, so a
+    // per-repetition ratio is less exposed to a noisy machine than a ratio of separate medians.
+    for (let rep = 0; rep < REPS; rep++) {
+      if (haveRaw) {
+        add('rawS3', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S3')[0]);
+        add('rawS2', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S2')[1]);
+      }
+      add('pubClient', await publishClient(warren.url));
+      add('pubAmqplib', await publishAmqplib(warren.url));
+      add('s2c', await s2Client(warren.url));
+      add('s2a', await s2Amqplib(warren.url));
+      add('conClient', await consumeClient(warren.url));
+      add('conAmqplib', await consumeAmqplib(warren.url, 1));
+      if (haveRaw) {
+        add('pubClient/raw', runs.pubClient!.at(-1)! / runs.rawS3!.at(-1)!);
+        add('pubAmqplib/raw', runs.pubAmqplib!.at(-1)! / runs.rawS3!.at(-1)!);
+        add('s2c/raw', runs.s2c!.at(-1)! / runs.rawS2!.at(-1)!);
+        add('s2a/raw', runs.s2a!.at(-1)! / runs.rawS2!.at(-1)!);
+      }
     }
-    const pct = (a: number, b: number | undefined): string => (b === undefined ? '' : `${Math.round((100 * a) / b)} %`);
-    const pubClient = await publishClient(warren.url);
-    const pubAmqplib = await publishAmqplib(warren.url);
-    rows.push(['S3 shape: publish with confirms, 1 KB persistent, durable queue, window 1000 (confirmed/s)', fmt(pubClient), fmt(pubAmqplib), rawS3 === undefined ? '' : fmt(rawS3), pct(pubClient, rawS3), pct(pubAmqplib, rawS3)]);
-    const s2c = await s2Client(warren.url);
-    const s2a = await s2Amqplib(warren.url);
-    rows.push(['S2 shape: publisher + consumer with manual acks, 1 KB, prefetch 1000 (delivered/s)', fmt(s2c), fmt(s2a), rawS2 === undefined ? '' : fmt(rawS2), pct(s2c, rawS2), pct(s2a, rawS2)]);
-    const conClient = await consumeClient(warren.url);
-    const conAmqplibEach = await consumeAmqplib(warren.url, 1);
-    rows.push(['drain a pre-filled queue, manual ack of each message, 1 KB, prefetch 1000', fmt(conClient), fmt(conAmqplibEach), '', '', '']);
+    const m = (k: string): string => (runs[k] === undefined ? '' : fmt(median(runs[k]!)));
+    const pct = (k: string): string => (runs[k] === undefined ? '' : `${Math.round(100 * median(runs[k]!))} %`);
+    rows.push(['S3 shape: publish with confirms, 1 KB persistent, durable queue, window 1000 (confirmed/s)', m('pubClient'), m('pubAmqplib'), m('rawS3'), pct('pubClient/raw'), pct('pubAmqplib/raw')]);
+    rows.push(['S2 shape: publisher + consumer with manual acks, 1 KB, prefetch 1000 (delivered/s)', m('s2c'), m('s2a'), m('rawS2'), pct('s2c/raw'), pct('s2a/raw')]);
+    rows.push(['drain a pre-filled queue, manual ack of each message, 1 KB, prefetch 1000', m('conClient'), m('conAmqplib'), '', '', '']);
   } finally {
     warren.child.kill('SIGTERM');
     await new Promise((r) => warren.child.once('exit', r));
@@ -384,13 +410,15 @@ async function main(): Promise<void> {
   const memDefaults = await memoryRoundTrip(true);
   rows.push(['memory:// round trip, 16 B, no confirms, no-ack consumer', fmt(memFast), '', '', '', '']);
   rows.push(['memory:// round trip, 16 B, confirms + manual ack (the defaults)', fmt(memDefaults), '', '', '', '']);
+  notes.push('', `Every repetition (${REPS}), in order:`, '');
+  for (const [k, v] of Object.entries(runs)) notes.push(`- ${k}: ${v.map((x) => (k.includes('/') ? `${Math.round(100 * x)} %` : fmt(x))).join(', ')}`);
 
   const date = new Date().toISOString().slice(0, 10);
   const lines = [
     `# @warren/client benchmark, ${date}`,
     '',
     `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}); Warren as a separate process on 127.0.0.1;`,
-    `${SECONDS} s measured after 1 s warm-up for publishing, ${MESSAGES} messages for consuming, ${MEMORY_MESSAGES} for memory://.`,
+    `Medians of ${REPS} repetitions (ratios: median of the per-repetition ratios); ${SECONDS} s measured after 1 s warm-up for publishing, ${MESSAGES} messages for consuming, ${MEMORY_MESSAGES} for memory:// (median of 3 after a warm-up run).`,
     'Produced by `npm run bench:client` (scripts/bench-client.ts). Rates in messages per second.',
     '',
     '| scenario | @warren/client | amqplib | ampbench (raw) | client / raw | amqplib / raw |',

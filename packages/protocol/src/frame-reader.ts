@@ -1,6 +1,10 @@
 import { ProtocolError } from './errors.js';
 
-/** Receives each complete frame; `buf[start, end)` is the payload, valid only during the call. */
+/**
+ * Receives each complete frame; `buf[start, end)` is the payload. The reader never writes into
+ * bytes it has delivered (a frame split across chunks is assembled in a buffer of its own), so the
+ * bytes stay valid as long as the pushed chunks themselves are not reused by their producer.
+ */
 export interface FrameSink {
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
 }
@@ -8,8 +12,6 @@ export interface FrameSink {
 const HEADER_SIZE = 7;
 const FRAME_OVERHEAD = 8;
 const FRAME_END_BYTE = 0xce;
-/** A partial-frame buffer bigger than this is dropped once its frame has been delivered. */
-const KEEP_PARTIAL_BYTES = 256 * 1024;
 
 function isKnownFrameType(type: number): boolean {
   return type === 1 || type === 2 || type === 3 || type === 8;
@@ -17,7 +19,7 @@ function isKnownFrameType(type: number): boolean {
 
 /**
  * Splits a byte stream into AMQP frames. Complete frames are delivered straight from the
- * incoming chunk; only a trailing partial frame is copied, into a buffer sized to that frame
+ * incoming chunk; only a trailing partial frame is copied, into a new buffer sized to that frame
  * once its header is known (so a big frame arriving in many small chunks is copied once).
  */
 export class FrameReader {
@@ -25,8 +27,10 @@ export class FrameReader {
   maxFrameSize: number;
   stopped = false;
 
+  /** Holds a frame header split across chunks, until the frame's size is known. */
+  private readonly headerScratch: Buffer = Buffer.allocUnsafe(HEADER_SIZE);
   /** Bytes of the frame currently being assembled across chunks. */
-  private partial: Buffer = Buffer.allocUnsafe(HEADER_SIZE);
+  private partial: Buffer = this.headerScratch;
   private partialLen = 0;
   /** Total size of the frame being assembled, or 0 while its header is incomplete. */
   private partialTotal = 0;
@@ -105,7 +109,8 @@ export class FrameReader {
     this.partialLen = 0;
     this.partialTotal = 0;
     const frame = this.partial;
-    if (frame.length > KEEP_PARTIAL_BYTES) this.partial = Buffer.allocUnsafe(HEADER_SIZE);
+    // The sink may keep views of this frame: the next partial frame gets a buffer of its own.
+    this.partial = this.headerScratch;
     this.deliver(frame, 0, total);
     return off;
   }

@@ -166,3 +166,15 @@ test('an empty chunk is harmless', () => {
   const s = sampleStream();
   assert.deepStrictEqual(readFrames([Buffer.alloc(0), s.subarray(0, 3), Buffer.alloc(0), s.subarray(3)]), expected);
 });
+
+test('views of delivered frames stay intact after later chunks, however the stream is split', () => {
+  const s = Buffer.concat([sampleStream(), sampleStream(), sampleStream()]);
+  const want = readFrames([s]).map((f) => Buffer.from(f.payload));
+  for (let size = 1; size <= s.length; size += 2) {
+    // Chunks are fresh copies, as a socket delivers them; the sink keeps views, not copies.
+    const views: Buffer[] = [];
+    const reader = new FrameReader({ onFrame: (_t, _c, buf, start, end) => { views.push(buf.subarray(start, end)); } }, 0);
+    for (let off = 0; off < s.length; off += size) reader.push(Buffer.from(s.subarray(off, off + size)));
+    assert.deepEqual(views, want, `chunk size ${size}`);
+  }
+});

@@ -343,10 +343,15 @@ export class WireChannel {
     if (this.contentKind === CONTENT_NONE) return;
     const n = end - start;
     if (this.cBodyPos === 0 && n === this.cBodySize) {
-      // Whole body in one frame: one copy (the frame bytes are only valid during this call).
-      const b = Buffer.allocUnsafe(n);
-      copyBytes(buf, start, b, 0, n);
-      this.cBody = b;
+      // Whole body in one frame: a view of the received bytes when they stay valid (as amqplib
+      // does), else one copy.
+      if (this.wire.stableInput) {
+        this.cBody = buf.subarray(start, end);
+      } else {
+        const b = Buffer.allocUnsafe(n);
+        copyBytes(buf, start, b, 0, n);
+        this.cBody = b;
+      }
       this.cBodyPos = n;
     } else {
       if (this.cBodyPos === 0) this.cBody = Buffer.allocUnsafe(this.cBodySize);

@@ -65,6 +65,8 @@ export class WireConnection implements FrameSink {
   private lastSend = Date.now();
   closed = false;
   opened = false;
+  /** Whether received bytes stay untouched once delivered (sockets), so bodies may be views of them. */
+  readonly stableInput: boolean;
   frameMax = 131072;
   channelMax = 2047;
   heartbeat = 0;
@@ -74,10 +76,15 @@ export class WireConnection implements FrameSink {
     private readonly stream: Duplex,
     private readonly opts: WireOptions,
     private readonly listener: WireListener,
-    /** True when the reader may keep references to written bytes (memory://): buffers are not reused. */
-    private readonly handsOverBuffers = false,
+    /**
+     * memory://: the in-process broker keeps views of what this side writes (so output buffers are
+     * never reused) and reuses its own output buffers once read (so bodies must be copied). A
+     * socket hands over fresh chunks instead, and bodies can stay views of them.
+     */
+    private readonly inProcess = false,
   ) {
     this.reader = new FrameReader(this, 0);
+    this.stableInput = !inProcess;
     this.flush = this.flush.bind(this);
     this.onWritten = this.onWritten.bind(this);
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -295,7 +302,7 @@ export class WireConnection implements FrameSink {
   private onWritten(): void {
     const w = this.writing.shift();
     // An in-process broker keeps slices of what it read: never write into those bytes again.
-    if (w !== undefined && !this.handsOverBuffers && this.spares.length < 4) {
+    if (w !== undefined && !this.inProcess && this.spares.length < 4) {
       w.reset();
       this.spares.push(w);
     }

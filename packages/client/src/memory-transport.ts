@@ -78,9 +78,9 @@ function streamPair(): [PipeEnd, PipeEnd] {
 }
 
 /**
- * A client stream to the in-process broker. The broker keeps message bodies as slices of the
- * bytes it reads, so the client must not reuse an output buffer it has written to this stream
- * (WireConnection is told so by `ownsWrittenBuffers`).
+ * A client stream to the in-process broker. Written chunks are handed over without a copy; the
+ * writer gets its callback (and may reuse the bytes) once the broker has read them, and the
+ * broker copies whatever it keeps.
  */
 export async function memoryStream(name: string): Promise<Duplex> {
   const broker = await memoryBroker(name);

@@ -23,6 +23,28 @@ test('memory:// carries publish/consume, topic routing and RPC without a socket'
   }
 });
 
+test('memory:// keeps every body intact while both sides reuse their output buffers', async () => {
+  const conn = await connect('memory://integrity');
+  try {
+    const q = new Queue(uniqueName('integrity'), { durable: false });
+    const got: Buffer[] = [];
+    // Bodies kept past the handler: they must not change when later output reuses buffers.
+    await conn.consume(q, (body: Buffer) => { got.push(body); }, { prefetch: 500 });
+    const n = 20_000;
+    const body = (i: number): Buffer => Buffer.from(`${i}:`.padEnd(8 + (i % 300), String.fromCharCode(97 + (i % 26))));
+    const producer = conn.producer({ confirm: false });
+    for (let i = 0; i < n; i += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, k) => producer.publish(body(i + k), { routingKey: q.name, persistent: false })));
+    }
+    await until(() => got.length === n, 30_000, 'all deliveries');
+    for (let i = 0; i < n; i++) assert.deepEqual(got[i], body(i), `body ${i}`);
+    await conn.deleteQueue(q);
+  } finally {
+    await conn.close();
+    await closeMemoryBroker('integrity');
+  }
+});
+
 test('memory://NAME brokers are separate; connections to one name share its queues', async () => {
   const a1 = await connect('memory://shared-a');
   const a2 = await connect('memory://shared-a');

@@ -77,11 +77,11 @@ export class WireConnection implements FrameSink {
     private readonly opts: WireOptions,
     private readonly listener: WireListener,
     /**
-     * memory://: the in-process broker keeps views of what this side writes (so output buffers are
-     * never reused) and reuses its own output buffers once read (so bodies must be copied). A
-     * socket hands over fresh chunks instead, and bodies can stay views of them.
+     * memory://: the in-process broker reuses its output buffers once this side has read them, so
+     * bodies must be copied; a socket hands over fresh chunks, and bodies can stay views of them.
+     * (Our own output buffers are reused either way: the broker copies what it keeps.)
      */
-    private readonly inProcess = false,
+    inProcess = false,
   ) {
     this.reader = new FrameReader(this, 0);
     this.stableInput = !inProcess;
@@ -301,8 +301,7 @@ export class WireConnection implements FrameSink {
 
   private onWritten(): void {
     const w = this.writing.shift();
-    // An in-process broker keeps slices of what it read: never write into those bytes again.
-    if (w !== undefined && !this.inProcess && this.spares.length < 4) {
+    if (w !== undefined && this.spares.length < 4) {
       w.reset();
       this.spares.push(w);
     }

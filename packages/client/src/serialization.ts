@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { brotliCompressSync, brotliDecompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import type { BasicProperties } from '@warren/protocol';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 import { decodeShortString } from './short-strings.js';
 

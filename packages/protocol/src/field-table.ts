@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteCursor } from './byte-cursor.js';
 import { ProtocolError } from './errors.js';
 import type { FrameWriter } from './frame-writer.js';

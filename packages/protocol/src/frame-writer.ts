@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { encodeTable, type FieldTable } from './field-table.js';
 import { writeShortAscii } from './short-strings.js';
 import { copyBytes } from './copy-bytes.js';

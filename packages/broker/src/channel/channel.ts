@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { FieldTable, Method } from '@warren/protocol';
 import type { AccessControl, PermissionKind } from '../auth/access-control.js';
 import { accessRefused, connectionError, notFound, preconditionFailed } from '../errors.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { FrameWriter } from '@warren/protocol';
 import { copySmall, type Message } from '../message/message.js';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Message } from '../message/message.js';
 import type { Channel } from './channel.js';

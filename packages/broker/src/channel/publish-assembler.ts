@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { decodeShortString } from '@warren/protocol';
 import { copySmall, frameBody, Message, messageDataSize } from '../message/message.js';
 import { connectionError, preconditionFailed } from '../errors.js';

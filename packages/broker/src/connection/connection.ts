@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 
 /** What a connection needs of its transport: a TCP or TLS socket, or an in-process stream (memory://). */

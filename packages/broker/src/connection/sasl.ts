@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { decodeTable } from '@warren/protocol';
 
 export interface Credentials { username: string; password: string }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { encodeProperties, FrameWriter, type BasicProperties } from '@warren/protocol';
 import { frameBody, Message, messageDataSize } from './message.js';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { FieldTable } from '@warren/protocol';
 import type { Queue } from './queue.js';
 import type { QueueEntry } from './queue-entry.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { AmqpTimestamp, Typed, type BasicProperties, type FieldTable, type FieldValue } from '@warren/protocol';
 import type { Message } from '../message/message.js';
 import type { DeadLetterReason } from './queue.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { FieldTable, FieldValue } from '@warren/protocol';
 import { preconditionFailed, type AmqpError } from '../errors.js';
 import { describeQueue } from '../util/names.js';

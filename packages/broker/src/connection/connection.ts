@@ -6,7 +6,7 @@ export type ConnectionStream = Duplex & {
   remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number; encrypted?: boolean;
   setNoDelay?(noDelay?: boolean): unknown;
 };
-import { decodeMethod, encodeMethod, FrameReader, FrameWriter, ProtocolError, type FieldTable, type FrameSink, type Method } from '@warren/protocol';
+import { ChannelTable, decodeMethod, encodeMethod, FrameReader, FrameWriter, ProtocolError, type FieldTable, type FrameSink, type Method } from '@warren/protocol';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.js';
 import { Channel } from '../channel/channel.js';
@@ -100,7 +100,7 @@ export class Connection implements FrameSink, ChannelConnection, Flushable, Thro
       this.spare = w;
     }
   };
-  private readonly channels = new Map<number, Channel>();
+  private readonly channels = new ChannelTable<Channel>();
   private headerBytes: Buffer | undefined;
   user = '';
   isImpersonator = false;

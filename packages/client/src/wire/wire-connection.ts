@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import {
+  ChannelTable,
   FrameReader,
   FrameWriter,
   decodeMethod,
@@ -57,7 +58,7 @@ export class WireConnection implements FrameSink {
   private readonly afterWrite = new Deque<PublishTicket>();
   /** The stream holds OUTPUT_HIGH_WATER or more: written publishes resume on 'drain'. */
   private awaitingDrain = false;
-  private readonly channels = new Map<number, WireChannel>();
+  private readonly channels = new ChannelTable<WireChannel>();
   private nextChannelId = 1;
   private handshake: { resolve(): void; reject(e: Error): void } | undefined;
   private closeOk: (() => void) | undefined;

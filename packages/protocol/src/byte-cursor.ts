@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { readU32 } from './bytes.js';
 import { ProtocolError } from './errors.js';
 import { decodeShortString } from './short-strings.js';
 
@@ -57,7 +58,7 @@ export class ByteCursor {
 
   u32(): number {
     this.need(4);
-    const v = this.buf.readUInt32BE(this.pos);
+    const v = readU32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
@@ -72,8 +73,8 @@ export class ByteCursor {
   /** Unsigned 64-bit as a number (exact up to 2^53). */
   u64(): number {
     this.need(8);
-    const hi = this.buf.readUInt32BE(this.pos);
-    const lo = this.buf.readUInt32BE(this.pos + 4);
+    const hi = readU32(this.buf, this.pos);
+    const lo = readU32(this.buf, this.pos + 4);
     this.pos += 8;
     return hi * TWO_32 + lo;
   }
@@ -82,7 +83,7 @@ export class ByteCursor {
   i64(): number | bigint {
     this.need(8);
     const hi = this.buf.readInt32BE(this.pos);
-    const lo = this.buf.readUInt32BE(this.pos + 4);
+    const lo = readU32(this.buf, this.pos + 4);
     this.pos += 8;
     const v = hi * TWO_32 + lo;
     if (Number.isSafeInteger(v)) return v;

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { readU32 } from './bytes.js';
 import { ProtocolError } from './errors.js';
 
 /**
@@ -69,7 +70,7 @@ export class FrameReader {
     if (!isKnownFrameType(type)) {
       throw new ProtocolError(501, `FRAME_ERROR - unknown frame type ${type}`);
     }
-    const total = buf.readUInt32BE(p + 3) + FRAME_OVERHEAD;
+    const total = readU32(buf, p + 3) + FRAME_OVERHEAD;
     if (this.maxFrameSize > 0 && total > this.maxFrameSize) {
       throw new ProtocolError(501, `FRAME_ERROR - frame size ${total} larger than negotiated maximum ${this.maxFrameSize}`);
     }

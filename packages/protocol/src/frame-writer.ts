@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { encodeTable, type FieldTable } from './field-table.js';
 import { writeShortAscii } from './short-strings.js';
-import { copyBytes } from './copy-bytes.js';
+import { copyBytes, writeU32 } from './bytes.js';
 
 const FRAME_END_BYTE = 0xce;
 const TWO_32 = 0x1_0000_0000;
@@ -50,7 +50,7 @@ export class FrameWriter {
 
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    writeU32(this.buf, this.pos, v);
     this.pos += 4;
   }
 
@@ -61,8 +61,8 @@ export class FrameWriter {
       this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
     } else {
       const hi = Math.floor(v / TWO_32);
-      this.buf.writeUInt32BE(hi >>> 0, this.pos);
-      this.buf.writeUInt32BE((v - hi * TWO_32) >>> 0, this.pos + 4);
+      writeU32(this.buf, this.pos, hi);
+      writeU32(this.buf, this.pos + 4, v - hi * TWO_32);
     }
     this.pos += 8;
   }
@@ -121,7 +121,7 @@ export class FrameWriter {
 
   /** Patches the payload size of the frame begun at `frameStart` and appends the frame-end octet. */
   endFrame(frameStart: number): void {
-    this.buf.writeUInt32BE(this.pos - frameStart - 7, frameStart + 3);
+    writeU32(this.buf, frameStart + 3, this.pos - frameStart - 7);
     this.ensure(1);
     this.buf[this.pos++] = FRAME_END_BYTE;
   }

@@ -2,7 +2,7 @@ export { ProtocolError } from './errors.js';
 export { ByteCursor } from './byte-cursor.js';
 export { FrameWriter } from './frame-writer.js';
 export { ChannelTable } from './channel-table.js';
-export { copyBytes } from './copy-bytes.js';
+export { copyBytes, readU32, writeU32 } from './bytes.js';
 export { decodeShortString, writeShortAscii } from './short-strings.js';
 export { FrameReader, type FrameSink } from './frame-reader.js';
 export {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { FrameWriter } from '@warren/protocol';
+import { writeU32, type FrameWriter } from '@warren/protocol';
 import { copySmall, type Message } from '../message/message.js';
 
 /*
@@ -16,14 +16,14 @@ function frameHeader(b: Buffer, p: number, type: number, channel: number, size: 
   b[p] = type;
   b[p + 1] = channel >>> 8;
   b[p + 2] = channel & 0xff;
-  b.writeUInt32BE(size, p + 3);
+  writeU32(b, p + 3, size);
   return p + 7;
 }
 
 function writeU64(b: Buffer, p: number, v: number): number {
   const hi = Math.floor(v / 0x100000000);
-  b.writeUInt32BE(hi, p);
-  b.writeUInt32BE(v - hi * 0x100000000, p + 4);
+  writeU32(b, p, hi);
+  writeU32(b, p + 4, v - hi * 0x100000000);
   return p + 8;
 }
 
@@ -110,7 +110,7 @@ export function writeGetOk(
   b[p++] = redelivered ? 1 : 0;
   msg.data.copy(b, p, 0, msg.erkLength);
   p += msg.erkLength;
-  b.writeUInt32BE(messageCount, p);
+  writeU32(b, p, messageCount);
   p += 4;
   b[p++] = FRAME_END;
   w.pos = writeContent(w, channel, msg, frameMax, p);

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { decodeShortString } from '@warren/protocol';
+import { decodeShortString, readU32 } from '@warren/protocol';
 import { copySmall, frameBody, Message, messageDataSize } from '../message/message.js';
 import { connectionError, preconditionFailed } from '../errors.js';
 
@@ -53,8 +53,7 @@ export class PublishAssembler {
     if (end - start < 14) throw connectionError(502, 'content header too short');
     const classId = buf.readUInt16BE(start);
     if (classId !== 60) throw connectionError(505, `expected content header for class 60, got class ${classId}`);
-    const hi = buf.readUInt32BE(start + 4);
-    const size = hi * 0x100000000 + buf.readUInt32BE(start + 8);
+    const size = readU32(buf, start + 4) * 0x100000000 + readU32(buf, start + 8);
     this.headerLength = end - start;
     this.bodySize = size;
     this.received = 0;

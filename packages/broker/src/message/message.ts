@@ -1,4 +1,4 @@
-import { copyBytes, decodeProperties, decodeShortString, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
+import { copyBytes, writeU32, decodeProperties, decodeShortString, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
 import {
   PF_CONTENT_ENCODING, PF_CONTENT_TYPE, PF_CORRELATION_ID, PF_DELIVERY_MODE, PF_EXPIRATION, PF_HEADERS,
   PF_MESSAGE_ID, PF_PRIORITY, PF_REPLY_TO, PF_TIMESTAMP, PF_TYPE, PF_USER_ID,
@@ -127,7 +127,7 @@ export function frameBody(data: Buffer, erkLength: number, headerLength: number,
   data[p] = 3;
   data[p + 1] = 0;
   data[p + 2] = 0;
-  data.writeUInt32BE(bodySize, p + 3);
+  writeU32(data, p + 3, bodySize);
   data[data.length - 1] = 0xce;
 }
 

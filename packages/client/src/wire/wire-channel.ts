@@ -3,6 +3,7 @@ import {
   copyBytes,
   decodeMethod,
   decodeShortString,
+  readU32,
   decodeProperties,
   encodeContentHeader,
   type BasicProperties,
@@ -261,7 +262,7 @@ export class WireChannel {
       const tagLen = buf[p]!;
       this.cTag = decodeShortString(buf, p + 1, p + 1 + tagLen);
       p += 1 + tagLen;
-      this.cDeliveryTag = buf.readUInt32BE(p) * 0x1_0000_0000 + buf.readUInt32BE(p + 4);
+      this.cDeliveryTag = readU32(buf, p) * 0x1_0000_0000 + readU32(buf, p + 4);
       this.cRedelivered = (buf[p + 8]! & 1) !== 0;
       p += 9;
       const exLen = buf[p]!;
@@ -274,7 +275,7 @@ export class WireChannel {
     }
     if (key === 0x003c0050) {
       // basic.ack (confirm)
-      const tag = buf.readUInt32BE(start) * 0x1_0000_0000 + buf.readUInt32BE(start + 4);
+      const tag = readU32(buf, start) * 0x1_0000_0000 + readU32(buf, start + 4);
       this.onConfirm(tag, (buf[start + 8]! & 1) !== 0, undefined);
       return;
     }
@@ -328,7 +329,7 @@ export class WireChannel {
 
   onHeaderFrame(buf: Buffer, start: number, end: number): void {
     if (this.contentKind === CONTENT_NONE) return;
-    const size = buf.readUInt32BE(start + 4) * 0x1_0000_0000 + buf.readUInt32BE(start + 8);
+    const size = readU32(buf, start + 4) * 0x1_0000_0000 + readU32(buf, start + 8);
     this.cProps = decodeProperties(buf, start + 12, end);
     this.cBodySize = size;
     this.cBodyPos = 0;

@@ -7,7 +7,7 @@
 // Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port.
 // When the shared ampbench tool is available (../shared/bench/build.sh and Go, or AMPBENCH=path),
 // its raw S2 and S3 figures against the same Warren are measured too: the reference the issue sets.
-// Usage: npm run bench:client [-- --reps 3 --seconds 5 --messages 100000]
+// Usage: npm run bench:client [-- --reps 5 --seconds 5 --messages 100000]
 // Writes bench/results/client-<date>.md and prints the same table.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { connect, Queue, closeMemoryBroker } from '@warren/client';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { reps: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
+  options: { reps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
 });
 const REPS = Math.max(1, Number(args.reps));
 const SECONDS = Number(args.seconds);

@@ -18,8 +18,12 @@ import { UnackedLog } from './unacked-log.js';
 import { ConsumerTimeouts } from './consumer-timeouts.js';
 import { delayOf } from '../exchange/delayed-scheduler.js';
 import { DIRECT_REPLY_TO, type DirectReplyTo } from './direct-reply-to.js';
+
 import type { ChannelConnection } from './channel-connection.js';
 import { MessageCounters } from '../stats/counters.js';
+
+/** Routing keys of direct reply-to replies start with this. */
+const REPLY_KEY_PREFIX = `${DIRECT_REPLY_TO}.`;
 
 type TxAction =
   | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
@@ -557,7 +561,7 @@ export class Channel implements ConsumerOwner {
       stored = this.vhost.delayed.hold(msg, delay, ex.durable, Date.now());
       delivered = true;
       targets = [];
-    } else if (ex.isDefault && msg.routingKey.startsWith(DIRECT_REPLY_TO + '.')) {
+    } else if (ex.isDefault && msg.routingKey.startsWith(REPLY_KEY_PREFIX)) {
       delivered = this.conn.directReplyTo.deliver(msg.routingKey, msg);
       targets = [];
     } else {

@@ -519,8 +519,10 @@ export class Channel implements ConsumerOwner {
     let bcc: string[] | undefined;
     if ((flags & (PF_USER_ID | PF_REPLY_TO | PF_HEADERS)) !== 0) {
       const bccHeader = (flags & PF_HEADERS) !== 0 ? msg.headers()?.['BCC'] : undefined;
-      if (bccHeader !== undefined) bcc = keysOf(bccHeader);
-      msg = this.applySpecialProperties(msg, flags);
+      // A message held by a delayed exchange keeps its BCC header until it is routed (VirtualHost.releaseDelayed).
+      const keepBcc = bccHeader !== undefined && ex.delayedType !== undefined && delayOf(msg) > 0;
+      if (bccHeader !== undefined && !keepBcc) bcc = keysOf(bccHeader);
+      msg = this.applySpecialProperties(msg, flags, keepBcc);
     }
     const mandatory = this.publish.mandatory;
     if (this.tx !== undefined) {
@@ -531,7 +533,7 @@ export class Channel implements ConsumerOwner {
   }
 
   /** user-id validation, direct reply-to rewriting and BCC removal (the rare paths). */
-  private applySpecialProperties(msg: Message, flags: number): Message {
+  private applySpecialProperties(msg: Message, flags: number, keepBcc: boolean): Message {
     const props = msg.properties();
     if ((flags & PF_USER_ID) !== 0 && props.userId !== this.conn.user && !this.conn.isImpersonator) {
       throw preconditionFailed(`user_id property set to '${props.userId ?? ''}' but authenticated user was '${this.conn.user}'`);
@@ -541,7 +543,7 @@ export class Channel implements ConsumerOwner {
       if (this.replyTo === undefined) throw preconditionFailed('fast reply consumer does not exist');
       rewritten = withProperties(msg, { ...props, replyTo: this.replyTo.address });
     }
-    if ((flags & PF_HEADERS) !== 0 && props.headers?.['BCC'] !== undefined) {
+    if (!keepBcc && (flags & PF_HEADERS) !== 0 && props.headers?.['BCC'] !== undefined) {
       const headers = { ...props.headers };
       delete headers['BCC'];
       rewritten = withProperties(rewritten, { ...rewritten.properties(), headers });

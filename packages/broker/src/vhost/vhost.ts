@@ -393,14 +393,21 @@ export class VirtualHost implements QueueHost, DelayedHost {
   // ---- delayed messages ---------------------------------------------------------------
 
   /** DelayedHost: a held message is due; it is routed now by its exchange's x-delayed-type. */
-  releaseDelayed(msg: Message): void {
-    const ex = this.exchanges.get(msg.exchange);
+  releaseDelayed(held: Message): void {
+    const ex = this.exchanges.get(held.exchange);
     if (ex === undefined || ex.delayedType === undefined) return;
-    let targets = this.route(ex, msg.routingKey, msg);
-    const cc = msg.headers()?.['CC'];
-    if (Array.isArray(cc) && cc.length > 0) {
-      targets = this.routeExtraKeys(ex, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), msg);
+    let msg = held;
+    const headers = held.headers();
+    const extra = headerKeys(headers?.['CC']);
+    const bcc = headerKeys(headers?.['BCC']);
+    if (headers?.['BCC'] !== undefined) {
+      // Kept while the message was held (for routing now); never delivered, as on any publish.
+      const rest = { ...headers };
+      delete rest['BCC'];
+      msg = withProperties(held, { ...held.properties(), headers: rest });
     }
+    extra.push(...bcc);
+    const targets = extra.length > 0 ? this.routeExtraKeys(ex, extra, msg) : this.route(ex, msg.routingKey, msg);
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
   }
@@ -419,10 +426,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const dead = withProperties(msg, props, dlx.name, keys[0]!);
     let targets = this.route(dlx, keys[0]!, dead);
     if (queue.settings.deadLetterRoutingKey === undefined) {
-      const cc = msg.headers()?.['CC'];
-      if (Array.isArray(cc) && cc.length > 0) {
-        targets = this.routeExtraKeys(dlx, cc.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))), dead);
-      }
+      const cc = headerKeys(msg.headers()?.['CC']);
+      if (cc.length > 0) targets = this.routeExtraKeys(dlx, cc, dead);
     }
     const now = Date.now();
     for (const q of targets) {
@@ -438,4 +443,10 @@ export class VirtualHost implements QueueHost, DelayedHost {
       for (const b of ex.router.bindings()) yield { source: ex, destination: b.target, key: b.key, args: b.args };
     }
   }
+}
+
+/** The routing keys of a CC / BCC header (an array of strings), else none. */
+function headerKeys(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k)));
 }

@@ -64,6 +64,29 @@ describe('x-delayed-message', () => {
     assert.equal((await c.ch.checkQueue(qb)).messageCount, 0);
   });
 
+  test('CC and BCC route a held message when it is due; BCC is never delivered', async (t) => {
+    const c = await client(fb.url);
+    t.after(() => c.close());
+    const ex = uniqueName('delayed-cc');
+    const qs = ['k', 'cc', 'bcc'].map((k) => ({ key: k, name: uniqueName(`delayed-${k}`) }));
+    await c.ch.assertExchange(ex, 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'direct' } });
+    for (const q of qs) {
+      await c.ch.assertQueue(q.name, { durable: false });
+      await c.ch.bindQueue(q.name, ex, q.key);
+    }
+    c.ch.publish(ex, 'k', Buffer.from('held'), { headers: { 'x-delay': 150, CC: ['cc'], BCC: ['bcc'] } });
+    // Held, so nowhere yet.
+    for (const q of qs) assert.equal((await c.ch.checkQueue(q.name)).messageCount, 0);
+    for (const q of qs) {
+      const inbox = await consume(c.ch, q.name, { noAck: true });
+      const [m] = await inbox.waitForCount(1);
+      assert.equal(m!.content.toString(), 'held', q.key);
+      const headers = m!.properties.headers ?? {};
+      assert.equal('BCC' in headers, false, `no BCC header in ${q.key}`);
+      assert.deepEqual(headers['CC'], ['cc']);
+    }
+  });
+
   test('publisher confirms arrive for held messages; mandatory does not return them', async (t) => {
     const conn = await connect(fb.url);
     t.after(() => safeClose(conn));

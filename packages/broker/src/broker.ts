@@ -130,7 +130,7 @@ export class WarrenBroker implements Broker, ConnectionHost {
   }
 
   private newVhost(name: string): VirtualHost {
-    const vh = new VirtualHost(name);
+    const vh = new VirtualHost(name, this.statsEnabled);
     if (this.opts.consumerTimeoutMs !== undefined) vh.consumerTimeoutMs = this.opts.consumerTimeoutMs;
     if (this.durability !== undefined) vh.delayed.attachStore(this.durability.store);
     vh.listener = {

@@ -8,7 +8,7 @@ export type { ConnectionStream } from './connection/connection.js';
 export { Connection } from './connection/connection.js';
 export { Channel } from './channel/channel.js';
 export { Consumer } from './queue/consumer.js';
-export { MessageCounters, MESSAGE_STATS_FIELDS } from './stats/counters.js';
+export { ExchangeCounters, MessageCounters, MESSAGE_STATS_FIELDS } from './stats/counters.js';
 export { RateSampler } from './stats/rate-sampler.js';
 export { buildMessage } from './message/build-message.js';
 export type { Message } from './message/message.js';

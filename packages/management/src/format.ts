@@ -49,12 +49,15 @@ function policyFields(broker: WarrenBroker, vhost: string, name: string, type: '
   return { policy: eff.policy ?? '', operator_policy: eff.operatorPolicy ?? '', effective_policy_definition: eff.definition };
 }
 
-export function formatExchange(e: Exchange, vhost: string, broker?: WarrenBroker): Json {
-  return {
+export function formatExchange(e: Exchange, vhost: string, broker?: WarrenBroker, stats?: StatsCollector): Json {
+  const out: Json = {
     ...(broker !== undefined && !e.isDefault ? { policy: broker.effectivePolicy(vhost, e.name, 'exchange').policy ?? '' } : {}),
     name: e.name, vhost, type: e.type, durable: e.durable, auto_delete: e.autoDelete, internal: e.internal,
     arguments: fieldTableToJson(e.args), user_who_performed_action: e.name.startsWith('amq.') || e.name === '' ? 'rmq-internal' : '',
   };
+  const ms = stats?.exchangeMessageStats(e);
+  if (ms !== undefined && Object.keys(ms).length > 0) out['message_stats'] = ms;
+  return out;
 }
 
 export function queueType(q: Queue): string {

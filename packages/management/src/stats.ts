@@ -1,6 +1,6 @@
 // Samples the broker's counters every interval and keeps per-second rates (RabbitMQ's
 // `*_details.rate`) for queues, channels, connections, vhosts and the whole node.
-import { MESSAGE_STATS_FIELDS, MessageCounters, RateSampler, type Channel, type Connection, type Queue, type VirtualHost, type WarrenBroker } from '@warren/broker';
+import { MESSAGE_STATS_FIELDS, MessageCounters, RateSampler, type Channel, type Connection, type Exchange, type Queue, type VirtualHost, type WarrenBroker } from '@warren/broker';
 
 const QUEUE_GAUGES = 3; // messages, messages_ready, messages_unacknowledged
 /** Channel-side counters RabbitMQ does not report per queue. */
@@ -83,6 +83,10 @@ export class StatsCollector {
       for (const q of vh.queues.values()) {
         s.record(q, [q.messageCount + q.unackedCount, q.messageCount, q.unackedCount, ...counterValues(q.stats)], now);
       }
+      for (const ex of vh.exchanges.values()) {
+        const c = ex.stats;
+        if (c !== undefined && c.publishIn + c.publishOut > 0) s.record(ex, [c.publishIn, c.publishOut], now);
+      }
       s.record(vh, counterValues(this.vhostCounters(vh.name)), now);
       const t = this.queueTotals(vh.name);
       s.record(this.vhostTotalsKey(vh.name), [t.messages, t.ready, t.unacked], now);
@@ -146,6 +150,16 @@ export class StatsCollector {
 
   queueMessageStats(q: Queue): Record<string, unknown> {
     return this.messageStats(q.stats, q, QUEUE_GAUGES, PUBLISHER_ONLY);
+  }
+
+  /** An exchange's publish_in / publish_out with rates; empty before its first message, as in RabbitMQ. */
+  exchangeMessageStats(ex: Exchange): Record<string, unknown> {
+    const c = ex.stats;
+    if (c === undefined || c.publishIn + c.publishOut === 0) return {};
+    return {
+      publish_in: c.publishIn, publish_in_details: { rate: this.rate(ex, 0) },
+      publish_out: c.publishOut, publish_out_details: { rate: this.rate(ex, 1) },
+    };
   }
 
   channelMessageStats(ch: Channel): Record<string, unknown> {

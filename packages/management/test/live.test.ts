@@ -163,4 +163,42 @@ describe('management API: connections, channels, consumers, stats', () => {
     const v = (await m.api('GET', '/api/vhosts/%2F')).body;
     assert.ok(v.message_stats.publish >= 11);
   });
+
+  it('exchanges count publish_in and publish_out (per queue routed to); no message_stats before traffic', async () => {
+    const conn = await amqp.connect(m.amqpUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.assertExchange('stats-ex', 'direct', { durable: false });
+      await ch.assertExchange('stats-idle', 'fanout', { durable: false });
+      for (const q of ['stats-ex-a', 'stats-ex-b']) {
+        await ch.assertQueue(q, { durable: false });
+        await ch.bindQueue(q, 'stats-ex', 'both');
+      }
+      await ch.bindQueue('stats-ex-a', 'stats-ex', 'only-a');
+      for (let i = 0; i < 3; i++) ch.publish('stats-ex', 'both', Buffer.from('x'));
+      ch.publish('stats-ex', 'only-a', Buffer.from('x'));
+      ch.publish('stats-ex', 'nowhere', Buffer.from('x'));
+      await ch.waitForConfirms();
+      assert.equal((await m.api('POST', '/api/exchanges/%2F/stats-ex/publish', { routing_key: 'both', payload: 'y', payload_encoding: 'string', properties: {} })).body.routed, true);
+      const ex = (await m.api('GET', '/api/exchanges/%2F/stats-ex')).body;
+      assert.equal(ex.message_stats.publish_in, 6);
+      assert.equal(ex.message_stats.publish_out, 9);
+      assert.equal(typeof ex.message_stats.publish_in_details.rate, 'number');
+      assert.equal((await m.api('GET', '/api/exchanges/%2F/stats-idle')).body.message_stats, undefined);
+      const listed = ((await m.api('GET', '/api/exchanges/%2F')).body as Array<{ name: string; message_stats?: { publish_in: number } }>).find((e) => e.name === 'stats-ex');
+      assert.equal(listed?.message_stats?.publish_in, 6);
+      // keep publishing until a sample shows the rates
+      const timer = setInterval(() => ch.publish('stats-ex', 'both', Buffer.from('tick')), 10);
+      try {
+        await eventually(async () => {
+          const s = (await m.api('GET', '/api/exchanges/%2F/stats-ex')).body.message_stats;
+          return s.publish_in_details.rate > 0 && s.publish_out_details.rate > s.publish_in_details.rate;
+        }, 'exchange rates above zero, out twice in');
+      } finally {
+        clearInterval(timer);
+      }
+    } finally {
+      await conn.close();
+    }
+  });
 });

@@ -573,6 +573,7 @@ export class Channel implements ConsumerOwner {
       if (bcc !== undefined) extra.push(...bcc);
       if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg);
     }
+    if (ex.stats !== undefined) ex.stats.published(targets.length);
     let rejected = false;
     if (targets.length > 0) {
       const now = Date.now();

@@ -1,5 +1,6 @@
 import type { FieldTable } from '@warren/protocol';
 import type { Queue } from '../queue/queue.js';
+import type { ExchangeCounters } from '../stats/counters.js';
 import { createRouter, type Router, type RouterType } from '../routing/router.js';
 
 export type ExchangeType = RouterType | 'x-delayed-message';
@@ -22,6 +23,8 @@ export class Exchange {
   /** Policy in force and the alternate exchange it sets (the argument wins over it). */
   policyName: string | undefined;
   policyAlternateExchange: string | undefined;
+  /** Message counters for the management API; undefined when the broker runs without stats. */
+  stats: ExchangeCounters | undefined;
 
   constructor(
     readonly name: string,

@@ -58,6 +58,21 @@ export class MessageCounters {
 
 const ZERO = new MessageCounters();
 
+/**
+ * An exchange's message_stats: messages published to it (publish_in) and the queue copies it
+ * routed them to (publish_out, counted per queue as RabbitMQ does).
+ */
+export class ExchangeCounters {
+  publishIn = 0;
+  publishOut = 0;
+
+  /** Counts one publish routed to `routedTo` queues. */
+  published(routedTo: number): void {
+    this.publishIn++;
+    this.publishOut += routedTo;
+  }
+}
+
 /** The counter names in RabbitMQ's message_stats, with the field that holds each. */
 export const MESSAGE_STATS_FIELDS: readonly (readonly [string, (c: MessageCounters) => number])[] = [
   ['publish', (c) => c.publish],

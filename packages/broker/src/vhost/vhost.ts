@@ -3,6 +3,7 @@ import { accessRefused, connectionError, notFound, preconditionFailed, resourceL
 import { delayedTypeOf, Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
 import { DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
 import { withProperties } from '../message/build-message.js';
+import { ExchangeCounters } from '../stats/counters.js';
 import type { Message } from '../message/message.js';
 import { deadLetterProperties, isDeadLetterCycle } from '../queue/dead-letter.js';
 import { EQUIVALENCE_CHECKED_QUEUE_ARGS, parseQueueArguments } from '../queue/queue-arguments.js';
@@ -50,7 +51,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
   /** Messages held by this vhost's x-delayed-message exchanges. */
   readonly delayed: DelayedScheduler;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    /** Whether exchanges keep message counters (the broker's stats option). */
+    private readonly statsEnabled = false,
+  ) {
     this.delayed = new DelayedScheduler(name, this);
     this.addExchange(new Exchange('', name, 'direct', true, false, false, {}, true));
     for (const [n, t] of [['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'], ['amq.headers', 'headers'], ['amq.match', 'headers']] as const) {
@@ -59,6 +64,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
   }
 
   private addExchange(e: Exchange): void {
+    if (this.statsEnabled) e.stats = new ExchangeCounters();
     this.exchanges.set(e.name, e);
     this.version++;
   }
@@ -408,6 +414,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     }
     extra.push(...bcc);
     const targets = extra.length > 0 ? this.routeExtraKeys(ex, extra, msg) : this.route(ex, msg.routingKey, msg);
+    if (ex.stats !== undefined) ex.stats.publishOut += targets.length;
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
   }

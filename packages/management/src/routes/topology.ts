@@ -117,7 +117,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
   // ---- exchanges ----
   const listExchanges = (req: { params: { vhost?: string } }, p: Principal): Json[] => {
     const rows: Json[] = [];
-    for (const vh of visibleVhosts(broker, p, req.params.vhost)) for (const e of vh.exchanges.values()) rows.push(formatExchange(e, vh.name, broker));
+    for (const vh of visibleVhosts(broker, p, req.params.vhost)) for (const e of vh.exchanges.values()) rows.push(formatExchange(e, vh.name, broker, stats));
     return rows;
   };
   app.get('/api/exchanges', async (req) => listResponse(listExchanges({ params: {} }, principalOf(req)), queryOf(req)));
@@ -126,7 +126,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const p = principalOf(req);
     const vh = vhostOr404(broker, req.params.vhost);
     requireVhostVisible(broker, p, vh.name);
-    return formatExchange(exchangeOr404(vh, req.params.name), vh.name, broker);
+    return formatExchange(exchangeOr404(vh, req.params.name), vh.name, broker, stats);
   });
   app.put<VQ & { Body: Static<typeof ExchangeBody> }>('/api/exchanges/:vhost/:name', { schema: { body: ExchangeBody } }, async (req, reply) => {
     const p = principalOf(req);
@@ -186,6 +186,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg);
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
+    e.stats?.published(targets.length);
     count(vh.name, (c) => {
       c.publish++;
       if (targets.length === 0) c.dropUnroutable++;

@@ -2,12 +2,13 @@
 //   1. publish with confirms: 1 KB persistent messages to a durable queue, 1000 unconfirmed at most
 //      (the S3 shape), while a consumer (manual ack, prefetch 1000) drains the queue;
 //   2. consume with manual acks: 1 KB messages, prefetch 1000, a publisher (no confirms) and a
-//      consumer running together (the S2 shape); also draining a pre-filled queue;
+//      consumer running together (the S2 shape), both through the client in one process; the
+//      consumer alone fed by ampbench's own S2 publisher (S2 consume); draining a pre-filled queue;
 //   3. memory:// round trip: publish and consume in one process through Warren's in-process core.
 // Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port.
 // When the shared ampbench tool is available (../shared/bench/build.sh and Go, or AMPBENCH=path),
 // its raw S2 and S3 figures against the same Warren are measured too: the reference the issue sets.
-// Usage: npm run bench:client [-- --reps 5 --seconds 5 --messages 100000]
+// Usage: npm run bench:client [-- --reps 5 --seconds 5 --messages 100000 --only s3,s2,s2consume,drain,memory]
 // Writes bench/results/client-<date>.md and prints the same table.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,9 +22,11 @@ import { connect, Queue, closeMemoryBroker } from '@warren/client';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { reps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
+  options: { only: { type: 'string', default: 's3,s2,s2consume,drain,memory' }, reps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
 });
 const REPS = Math.max(1, Number(args.reps));
+const ONLY = new Set(args.only.split(','));
+const want = (scenario: string): boolean => ONLY.has(scenario);
 const SECONDS = Number(args.seconds);
 const MESSAGES = Number(args.messages);
 const MEMORY_MESSAGES = Number(args['memory-messages']);
@@ -41,10 +44,13 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startWarren(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
+interface Warren { url: string; child: ChildProcess; dataDir: string; managementPort: number }
+
+async function startWarren(): Promise<Warren> {
   const port = await freePort();
+  const managementPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-client-'));
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/warren.js'), 'server', '--port', String(port), '--management-port', '0',
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/warren.js'), 'server', '--port', String(port), '--management-port', String(managementPort), '--prometheus-port', '0',
     '--bind', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 200; i++) {
     const up = await new Promise<boolean>((r) => {
@@ -52,7 +58,7 @@ async function startWarren(): Promise<{ url: string; child: ChildProcess; dataDi
       s.once('connect', () => { s.destroy(); r(true); });
       s.once('error', () => r(false));
     });
-    if (up) return { url: `amqp://guest:guest@127.0.0.1:${port}/`, child, dataDir };
+    if (up) return { url: `amqp://guest:guest@127.0.0.1:${port}/`, child, dataDir, managementPort };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -286,6 +292,69 @@ async function s2Amqplib(url: string): Promise<number> {
   return rate;
 }
 
+// ------------------------------------------------------------------ S2 consume: ampbench publishes
+
+/**
+ * The consume half of S2 on its own: ampbench's S2 publisher (the raw reference's, with no
+ * consumer of its own) feeds its queue, and the consumer under test drains it (manual acks,
+ * prefetch 1000). The queue's name comes from the management API.
+ */
+async function s2Consume(bin: string, warren: Warren, consume: (queue: string, onMessage: () => void) => Promise<() => Promise<void>>): Promise<number> {
+  const gen = spawn(bin, ['--url', warren.url, '--broker-pid', String(warren.child.pid ?? 0), '--scenario', 'S2-publisher', '--size', '1024',
+    '--consumers', '0', '--duration', String(SECONDS + 4), '--warmup', '0'], { stdio: 'ignore' });
+  const exited = new Promise((r) => gen.once('exit', r));
+  const api = (method: string, path: string): Promise<Response> =>
+    fetch(`http://127.0.0.1:${warren.managementPort}${path}`, { method, headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } });
+  let queue: string | undefined;
+  try {
+    // ampbench names its queue ampbench-<its pid>-<random>-q0
+    for (let i = 0; i < 500 && queue === undefined; i++) {
+      const rows = (await (await api('GET', '/api/queues/%2F?columns=name')).json()) as Array<{ name: string }>;
+      queue = rows.find((q) => q.name.startsWith(`ampbench-${gen.pid}-`))?.name;
+      if (queue === undefined) await sleep(10);
+    }
+    if (queue === undefined) throw new Error('ampbench did not declare its queue');
+    let got = 0;
+    const stop = await consume(queue, () => { got++; });
+    await sleep(1000); // warm-up, and the backlog from before the consumer attached drains
+    const g0 = got;
+    const t0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const rate = ((got - g0) * 1000) / (performance.now() - t0);
+    // Keep consuming until the publisher stops, so no backlog builds up behind it.
+    await exited;
+    await stop();
+    return rate;
+  } finally {
+    await exited;
+    if (queue !== undefined) await api('DELETE', `/api/queues/%2F/${encodeURIComponent(queue)}`);
+  }
+}
+
+async function s2ConsumeClient(bin: string, warren: Warren): Promise<number> {
+  return s2Consume(bin, warren, async (queue, onMessage) => {
+    const conn = await connect(warren.url);
+    await conn.consume(queue, onMessage, { prefetch: WINDOW });
+    return () => conn.close();
+  });
+}
+
+/** amqplib acks every 100th delivery with multiple=true, as ampbench's own S2 consumer. */
+async function s2ConsumeAmqplib(bin: string, warren: Warren): Promise<number> {
+  return s2Consume(bin, warren, async (queue, onMessage) => {
+    const conn = await amqplib.connect(warren.url);
+    const ch = await conn.createChannel();
+    await ch.prefetch(WINDOW);
+    let n = 0;
+    await ch.consume(queue, (m) => {
+      if (m === null) return;
+      onMessage();
+      if (++n % 100 === 0) ch.ack(m, true);
+    });
+    return () => conn.close();
+  });
+}
+
 // ------------------------------------------------------------------ raw reference: ampbench
 
 function ampbenchPath(): string | undefined {
@@ -367,7 +436,7 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const warren = await startWarren();
+  const warren: Warren = await startWarren();
   const rows: string[][] = [];
   const notes: string[] = [];
   const runs: Record<string, number[]> = {};
@@ -379,37 +448,54 @@ async function main(): Promise<void> {
     // Each repetition measures the raw reference and the clients close together in time, so a
     // per-repetition ratio is less exposed to a noisy machine than a ratio of separate medians.
     for (let rep = 0; rep < REPS; rep++) {
-      if (haveRaw) {
-        add('rawS3', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S3')[0]);
-        add('rawS2', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S2')[1]);
+      if (haveRaw && want('s3')) add('rawS3', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S3')[0]);
+      if (haveRaw && (want('s2') || want('s2consume'))) add('rawS2', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S2')[1]);
+      if (want('s3')) {
+        add('pubClient', await publishClient(warren.url));
+        add('pubAmqplib', await publishAmqplib(warren.url));
       }
-      add('pubClient', await publishClient(warren.url));
-      add('pubAmqplib', await publishAmqplib(warren.url));
-      add('s2c', await s2Client(warren.url));
-      add('s2a', await s2Amqplib(warren.url));
-      add('conClient', await consumeClient(warren.url));
-      add('conAmqplib', await consumeAmqplib(warren.url, 1));
-      if (haveRaw) {
+      if (want('s2')) {
+        add('s2c', await s2Client(warren.url));
+        add('s2a', await s2Amqplib(warren.url));
+      }
+      if (haveRaw && want('s2consume')) {
+        add('s2consumeClient', await s2ConsumeClient(bin!, warren));
+        add('s2consumeAmqplib', await s2ConsumeAmqplib(bin!, warren));
+      }
+      if (want('drain')) {
+        add('conClient', await consumeClient(warren.url));
+        add('conAmqplib', await consumeAmqplib(warren.url, 1));
+      }
+      if (haveRaw && want('s3')) {
         add('pubClient/raw', runs.pubClient!.at(-1)! / runs.rawS3!.at(-1)!);
         add('pubAmqplib/raw', runs.pubAmqplib!.at(-1)! / runs.rawS3!.at(-1)!);
+      }
+      if (haveRaw && want('s2')) {
         add('s2c/raw', runs.s2c!.at(-1)! / runs.rawS2!.at(-1)!);
         add('s2a/raw', runs.s2a!.at(-1)! / runs.rawS2!.at(-1)!);
+      }
+      if (haveRaw && want('s2consume')) {
+        add('s2consumeClient/raw', runs.s2consumeClient!.at(-1)! / runs.rawS2!.at(-1)!);
+        add('s2consumeAmqplib/raw', runs.s2consumeAmqplib!.at(-1)! / runs.rawS2!.at(-1)!);
       }
     }
     const m = (k: string): string => (runs[k] === undefined ? '' : fmt(median(runs[k]!)));
     const pct = (k: string): string => (runs[k] === undefined ? '' : `${Math.round(100 * median(runs[k]!))} %`);
-    rows.push(['S3 shape: publish with confirms, 1 KB persistent, durable queue, window 1000 (confirmed/s)', m('pubClient'), m('pubAmqplib'), m('rawS3'), pct('pubClient/raw'), pct('pubAmqplib/raw')]);
-    rows.push(['S2 shape: publisher + consumer with manual acks, 1 KB, prefetch 1000 (delivered/s)', m('s2c'), m('s2a'), m('rawS2'), pct('s2c/raw'), pct('s2a/raw')]);
-    rows.push(['drain a pre-filled queue, manual ack of each message, 1 KB, prefetch 1000', m('conClient'), m('conAmqplib'), '', '', '']);
+    if (want('s3')) rows.push(['S3 shape: publish with confirms, 1 KB persistent, durable queue, window 1000 (confirmed/s)', m('pubClient'), m('pubAmqplib'), m('rawS3'), pct('pubClient/raw'), pct('pubAmqplib/raw')]);
+    if (want('s2')) rows.push(['S2 shape: publisher + consumer with manual acks, 1 KB, prefetch 1000 (delivered/s)', m('s2c'), m('s2a'), m('rawS2'), pct('s2c/raw'), pct('s2a/raw')]);
+    if (want('s2consume')) rows.push(['S2 consume: ampbench\'s S2 publisher feeds the queue, the consumer under test drains it (manual acks, prefetch 1000; delivered/s)', m('s2consumeClient'), m('s2consumeAmqplib'), m('rawS2'), pct('s2consumeClient/raw'), pct('s2consumeAmqplib/raw')]);
+    if (want('drain')) rows.push(['drain a pre-filled queue, manual ack of each message, 1 KB, prefetch 1000', m('conClient'), m('conAmqplib'), '', '', '']);
   } finally {
     warren.child.kill('SIGTERM');
     await new Promise((r) => warren.child.once('exit', r));
     rmSync(warren.dataDir, { recursive: true, force: true });
   }
-  const memFast = await memoryRoundTrip(false);
-  const memDefaults = await memoryRoundTrip(true);
-  rows.push(['memory:// round trip, 16 B, no confirms, no-ack consumer', fmt(memFast), '', '', '', '']);
-  rows.push(['memory:// round trip, 16 B, confirms + manual ack (the defaults)', fmt(memDefaults), '', '', '', '']);
+  if (want('memory')) {
+    const memFast = await memoryRoundTrip(false);
+    const memDefaults = await memoryRoundTrip(true);
+    rows.push(['memory:// round trip, 16 B, no confirms, no-ack consumer', fmt(memFast), '', '', '', '']);
+    rows.push(['memory:// round trip, 16 B, confirms + manual ack (the defaults)', fmt(memDefaults), '', '', '', '']);
+  }
   notes.push('', `Every repetition (${REPS}), in order:`, '');
   for (const [k, v] of Object.entries(runs)) notes.push(`- ${k}: ${v.map((x) => (k.includes('/') ? `${Math.round(100 * x)} %` : fmt(x))).join(', ')}`);
 

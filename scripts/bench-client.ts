@@ -5,24 +5,30 @@
 //      consumer running together (the S2 shape), both through the client in one process; the
 //      consumer alone fed by ampbench's own S2 publisher (S2 consume); draining a pre-filled queue;
 //   3. memory:// round trip: publish and consume in one process through Warren's in-process core.
-// Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port.
+// Warren runs as its own process (packages/cli, built with `npx tsc -b`) on a free loopback port;
+// each measurement runs in a fresh Node process of its own, as an application would.
 // When the shared ampbench tool is available (../shared/bench/build.sh and Go, or AMPBENCH=path),
 // its raw S2 and S3 figures against the same Warren are measured too: the reference the issue sets.
 // Usage: npm run bench:client [-- --reps 5 --seconds 5 --messages 100000 --only s3,s2,s2consume,drain,memory]
 // Writes bench/results/client-<date>.md and prints the same table.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { connect, Queue, closeMemoryBroker } from '@warren/client';
 
+const execFileAsync = promisify(execFile);
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { only: { type: 'string', default: 's3,s2,s2consume,drain,memory' }, reps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
+  options: {
+    // internal: one measurement in a child process (see inChild)
+    child: { type: 'string' }, url: { type: 'string' }, 'warren-pid': { type: 'string' }, 'management-port': { type: 'string' }, ampbench: { type: 'string' },
+    only: { type: 'string', default: 's3,s2,s2consume,drain,memory' }, reps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, messages: { type: 'string', default: '100000' }, 'memory-messages': { type: 'string', default: '300000' } },
 });
 const REPS = Math.max(1, Number(args.reps));
 const ONLY = new Set(args.only.split(','));
@@ -44,7 +50,10 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Warren { url: string; child: ChildProcess; dataDir: string; managementPort: number }
+/** What a measurement needs to know of the Warren under test. */
+interface WarrenAddress { url: string; pid: number; managementPort: number }
+
+interface Warren extends WarrenAddress { child: ChildProcess; dataDir: string }
 
 async function startWarren(): Promise<Warren> {
   const port = await freePort();
@@ -58,7 +67,7 @@ async function startWarren(): Promise<Warren> {
       s.once('connect', () => { s.destroy(); r(true); });
       s.once('error', () => r(false));
     });
-    if (up) return { url: `amqp://guest:guest@127.0.0.1:${port}/`, child, dataDir, managementPort };
+    if (up) return { url: `amqp://guest:guest@127.0.0.1:${port}/`, pid: child.pid ?? 0, child, dataDir, managementPort };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -299,8 +308,8 @@ async function s2Amqplib(url: string): Promise<number> {
  * consumer of its own) feeds its queue, and the consumer under test drains it (manual acks,
  * prefetch 1000). The queue's name comes from the management API.
  */
-async function s2Consume(bin: string, warren: Warren, consume: (queue: string, onMessage: () => void) => Promise<() => Promise<void>>): Promise<number> {
-  const gen = spawn(bin, ['--url', warren.url, '--broker-pid', String(warren.child.pid ?? 0), '--scenario', 'S2-publisher', '--size', '1024',
+async function s2Consume(bin: string, warren: WarrenAddress, consume: (queue: string, onMessage: () => void) => Promise<() => Promise<void>>): Promise<number> {
+  const gen = spawn(bin, ['--url', warren.url, '--broker-pid', String(warren.pid), '--scenario', 'S2-publisher', '--size', '1024',
     '--consumers', '0', '--duration', String(SECONDS + 4), '--warmup', '0'], { stdio: 'ignore' });
   const exited = new Promise((r) => gen.once('exit', r));
   const api = (method: string, path: string): Promise<Response> =>
@@ -331,7 +340,7 @@ async function s2Consume(bin: string, warren: Warren, consume: (queue: string, o
   }
 }
 
-async function s2ConsumeClient(bin: string, warren: Warren): Promise<number> {
+async function s2ConsumeClient(bin: string, warren: WarrenAddress): Promise<number> {
   return s2Consume(bin, warren, async (queue, onMessage) => {
     const conn = await connect(warren.url);
     await conn.consume(queue, onMessage, { prefetch: WINDOW });
@@ -340,7 +349,7 @@ async function s2ConsumeClient(bin: string, warren: Warren): Promise<number> {
 }
 
 /** amqplib acks every 100th delivery with multiple=true, as ampbench's own S2 consumer. */
-async function s2ConsumeAmqplib(bin: string, warren: Warren): Promise<number> {
+async function s2ConsumeAmqplib(bin: string, warren: WarrenAddress): Promise<number> {
   return s2Consume(bin, warren, async (queue, onMessage) => {
     const conn = await amqplib.connect(warren.url);
     const ch = await conn.createChannel();
@@ -426,6 +435,39 @@ async function memoryRoundTripOnce(defaults: boolean, rep: string, messages: num
 
 // ------------------------------------------------------------------ main
 
+// ------------------------------------------------------------------ one measurement per process
+
+type Measurement = 'pubClient' | 'pubAmqplib' | 's2c' | 's2a' | 's2consumeClient' | 's2consumeAmqplib' | 'conClient' | 'conAmqplib' | 'memFast' | 'memDefaults';
+
+/** Runs one measurement in this process (the child side of inChild). */
+function measure(name: Measurement, w: WarrenAddress, bin: string | undefined): Promise<number> {
+  switch (name) {
+    case 'pubClient': return publishClient(w.url);
+    case 'pubAmqplib': return publishAmqplib(w.url);
+    case 's2c': return s2Client(w.url);
+    case 's2a': return s2Amqplib(w.url);
+    case 's2consumeClient': return s2ConsumeClient(bin!, w);
+    case 's2consumeAmqplib': return s2ConsumeAmqplib(bin!, w);
+    case 'conClient': return consumeClient(w.url);
+    case 'conAmqplib': return consumeAmqplib(w.url, 1);
+    case 'memFast': return memoryRoundTrip(false);
+    case 'memDefaults': return memoryRoundTrip(true);
+  }
+}
+
+/**
+ * Runs one measurement in a fresh Node process, as an application runs one workload: the JIT
+ * state of one client (or of amqplib) does not carry over into the next measurement.
+ */
+async function inChild(name: Measurement, w: WarrenAddress | undefined, bin: string | undefined): Promise<number> {
+  const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--child', name, '--seconds', String(SECONDS),
+    '--messages', String(MESSAGES), '--memory-messages', String(MEMORY_MESSAGES)];
+  if (w !== undefined) childArgs.push('--url', w.url, '--warren-pid', String(w.pid), '--management-port', String(w.managementPort));
+  if (bin !== undefined) childArgs.push('--ampbench', bin);
+  const { stdout } = await execFileAsync(process.execPath, childArgs, { encoding: 'utf8', timeout: (SECONDS + 120) * 1000 });
+  return (JSON.parse(stdout.trim().split('\n').pop()!) as { rate: number }).rate;
+}
+
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
@@ -451,20 +493,20 @@ async function main(): Promise<void> {
       if (haveRaw && want('s3')) add('rawS3', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S3')[0]);
       if (haveRaw && (want('s2') || want('s2consume'))) add('rawS2', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S2')[1]);
       if (want('s3')) {
-        add('pubClient', await publishClient(warren.url));
-        add('pubAmqplib', await publishAmqplib(warren.url));
+        add('pubClient', await inChild('pubClient', warren, bin));
+        add('pubAmqplib', await inChild('pubAmqplib', warren, bin));
       }
       if (want('s2')) {
-        add('s2c', await s2Client(warren.url));
-        add('s2a', await s2Amqplib(warren.url));
+        add('s2c', await inChild('s2c', warren, bin));
+        add('s2a', await inChild('s2a', warren, bin));
       }
       if (haveRaw && want('s2consume')) {
-        add('s2consumeClient', await s2ConsumeClient(bin!, warren));
-        add('s2consumeAmqplib', await s2ConsumeAmqplib(bin!, warren));
+        add('s2consumeClient', await inChild('s2consumeClient', warren, bin));
+        add('s2consumeAmqplib', await inChild('s2consumeAmqplib', warren, bin));
       }
       if (want('drain')) {
-        add('conClient', await consumeClient(warren.url));
-        add('conAmqplib', await consumeAmqplib(warren.url, 1));
+        add('conClient', await inChild('conClient', warren, bin));
+        add('conAmqplib', await inChild('conAmqplib', warren, bin));
       }
       if (haveRaw && want('s3')) {
         add('pubClient/raw', runs.pubClient!.at(-1)! / runs.rawS3!.at(-1)!);
@@ -491,8 +533,8 @@ async function main(): Promise<void> {
     rmSync(warren.dataDir, { recursive: true, force: true });
   }
   if (want('memory')) {
-    const memFast = await memoryRoundTrip(false);
-    const memDefaults = await memoryRoundTrip(true);
+    const memFast = await inChild('memFast', undefined, undefined);
+    const memDefaults = await inChild('memDefaults', undefined, undefined);
     rows.push(['memory:// round trip, 16 B, no confirms, no-ack consumer', fmt(memFast), '', '', '', '']);
     rows.push(['memory:// round trip, 16 B, confirms + manual ack (the defaults)', fmt(memDefaults), '', '', '', '']);
   }
@@ -520,7 +562,12 @@ async function main(): Promise<void> {
   console.log(text);
 }
 
-main().then(() => process.exit(0), (e: unknown) => {
+async function child(name: Measurement): Promise<void> {
+  const w: WarrenAddress = { url: args.url ?? '', pid: Number(args['warren-pid'] ?? 0), managementPort: Number(args['management-port'] ?? 0) };
+  console.log(JSON.stringify({ rate: await measure(name, w, args.ampbench) }));
+}
+
+(args.child !== undefined ? child(args.child as Measurement) : main()).then(() => process.exit(0), (e: unknown) => {
   console.error(e);
   process.exit(1);
 });

@@ -492,33 +492,19 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       if (haveRaw && want('s3')) add('rawS3', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S3')[0]);
       if (haveRaw && (want('s2') || want('s2consume'))) add('rawS2', ampbench(bin!, warren.url, warren.child.pid ?? 0, 'S2')[1]);
-      if (want('s3')) {
-        add('pubClient', await inChild('pubClient', warren, bin));
-        add('pubAmqplib', await inChild('pubAmqplib', warren, bin));
-      }
-      if (want('s2')) {
-        add('s2c', await inChild('s2c', warren, bin));
-        add('s2a', await inChild('s2a', warren, bin));
-      }
-      if (haveRaw && want('s2consume')) {
-        add('s2consumeClient', await inChild('s2consumeClient', warren, bin));
-        add('s2consumeAmqplib', await inChild('s2consumeAmqplib', warren, bin));
-      }
-      if (want('drain')) {
-        add('conClient', await inChild('conClient', warren, bin));
-        add('conAmqplib', await inChild('conAmqplib', warren, bin));
-      }
-      if (haveRaw && want('s3')) {
-        add('pubClient/raw', runs.pubClient!.at(-1)! / runs.rawS3!.at(-1)!);
-        add('pubAmqplib/raw', runs.pubAmqplib!.at(-1)! / runs.rawS3!.at(-1)!);
-      }
-      if (haveRaw && want('s2')) {
-        add('s2c/raw', runs.s2c!.at(-1)! / runs.rawS2!.at(-1)!);
-        add('s2a/raw', runs.s2a!.at(-1)! / runs.rawS2!.at(-1)!);
-      }
-      if (haveRaw && want('s2consume')) {
-        add('s2consumeClient/raw', runs.s2consumeClient!.at(-1)! / runs.rawS2!.at(-1)!);
-        add('s2consumeAmqplib/raw', runs.s2consumeAmqplib!.at(-1)! / runs.rawS2!.at(-1)!);
+      // scenario → [client measurement, amqplib measurement, raw reference (for the ratio)]
+      const pairs: Array<[string, Measurement, Measurement, string | undefined]> = [
+        ['s3', 'pubClient', 'pubAmqplib', 'rawS3'],
+        ['s2', 's2c', 's2a', 'rawS2'],
+        ['s2consume', 's2consumeClient', 's2consumeAmqplib', 'rawS2'],
+        ['drain', 'conClient', 'conAmqplib', undefined],
+      ];
+      for (const [scenario, client, other, raw] of pairs) {
+        if (!want(scenario) || (scenario === 's2consume' && !haveRaw)) continue;
+        for (const name of [client, other]) {
+          add(name, await inChild(name, warren, bin));
+          if (haveRaw && raw !== undefined) add(`${name}/raw`, runs[name]!.at(-1)! / runs[raw]!.at(-1)!);
+        }
       }
     }
     const m = (k: string): string => (runs[k] === undefined ? '' : fmt(median(runs[k]!)));

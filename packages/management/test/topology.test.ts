@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
-import { startMgmt, type Mgmt } from './helpers/mgmt.js';
+import { eventually, startMgmt, type Mgmt } from './helpers/mgmt.js';
 
 describe('management API: queues, exchanges, bindings', () => {
   let m: Mgmt;
@@ -93,6 +93,30 @@ describe('management API: queues, exchanges, bindings', () => {
     assert.equal((await m.api('GET', '/api/queues/%2F/work')).body.messages, 0);
     const bad = await m.api('POST', '/api/queues/%2F/work/get', { count: 1, ackmode: 'whatever', encoding: 'auto' });
     assert.equal(bad.status, 400);
+  });
+
+  it('publish follows basic.publish rules: CC and BCC copies without the BCC header; a delayed exchange holds the message', async () => {
+    for (const [q, key] of [['pub-main', 'main'], ['pub-cc', 'cc'], ['pub-bcc', 'bcc']] as const) {
+      assert.equal((await m.api('PUT', `/api/queues/%2F/${q}`, { durable: false })).status, 201);
+      assert.equal((await m.api('POST', `/api/bindings/%2F/e/amq.direct/q/${q}`, { routing_key: key })).status, 201);
+    }
+    const pub = await m.api('POST', '/api/exchanges/%2F/amq.direct/publish', {
+      routing_key: 'main', payload: 'copies', payload_encoding: 'string', properties: { headers: { CC: ['cc'], BCC: ['bcc'] } },
+    });
+    assert.deepEqual(pub.body, { routed: true });
+    for (const q of ['pub-main', 'pub-cc', 'pub-bcc']) {
+      const [msg] = (await m.api('POST', `/api/queues/%2F/${q}/get`, { count: 1, ackmode: 'ack_requeue_false', encoding: 'auto' })).body;
+      assert.equal(msg.payload, 'copies', q);
+      assert.deepEqual(msg.properties.headers, { CC: ['cc'] }, q);
+    }
+    assert.equal((await m.api('PUT', '/api/exchanges/%2F/pub-delayed', { type: 'x-delayed-message', durable: false, arguments: { 'x-delayed-type': 'direct' } })).status, 201);
+    assert.equal((await m.api('POST', '/api/bindings/%2F/e/pub-delayed/q/pub-main', { routing_key: 'main' })).status, 201);
+    const held = await m.api('POST', '/api/exchanges/%2F/pub-delayed/publish', {
+      routing_key: 'main', payload: 'later', payload_encoding: 'string', properties: { headers: { 'x-delay': 1500 } },
+    });
+    assert.deepEqual(held.body, { routed: true });
+    assert.equal((await m.api('GET', '/api/queues/%2F/pub-main')).body.messages, 0, 'held, not in the queue yet');
+    await eventually(async () => (await m.api('GET', '/api/queues/%2F/pub-main')).body.messages === 1, 'delivered once due');
   });
 
   it('reject_requeue_false dead-letters', async () => {

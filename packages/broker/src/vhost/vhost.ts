@@ -1,7 +1,7 @@
 import type { FieldTable } from '@warren/protocol';
 import { accessRefused, connectionError, notFound, preconditionFailed, resourceLocked } from '../errors.js';
 import { delayedTypeOf, Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
-import { DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
+import { delayOf, DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
 import { withProperties } from '../message/build-message.js';
 import { ExchangeCounters } from '../stats/counters.js';
 import type { Message } from '../message/message.js';
@@ -402,21 +402,43 @@ export class VirtualHost implements QueueHost, DelayedHost {
   releaseDelayed(held: Message): void {
     const ex = this.exchanges.get(held.exchange);
     if (ex === undefined || ex.delayedType === undefined) return;
-    let msg = held;
-    const headers = held.headers();
-    const extra = headerKeys(headers?.['CC']);
-    const bcc = headerKeys(headers?.['BCC']);
-    if (headers?.['BCC'] !== undefined) {
-      // Kept while the message was held (for routing now); never delivered, as on any publish.
-      const rest = { ...headers };
-      delete rest['BCC'];
-      msg = withProperties(held, { ...held.properties(), headers: rest });
-    }
-    extra.push(...bcc);
-    const targets = extra.length > 0 ? this.routeExtraKeys(ex, extra, msg) : this.route(ex, msg.routingKey, msg);
+    const { msg, targets } = this.routeWithCopies(ex, held);
     if (ex.stats !== undefined) ex.stats.publishOut += targets.length;
     const now = Date.now();
     for (const q of targets) q.enqueue(msg, now);
+  }
+
+  /**
+   * Publishes a message that comes from outside any channel (the management API): a delayed
+   * exchange holds it; otherwise it is routed (CC and BCC included) and enqueued. Returns whether
+   * a queue took it or the exchange holds it.
+   */
+  publishDirect(ex: Exchange, msg: Message): boolean {
+    const delay = ex.delayedType !== undefined ? delayOf(msg) : 0;
+    if (delay > 0) {
+      this.delayed.hold(msg, delay, ex.durable, Date.now());
+      ex.stats?.published(0);
+      return true;
+    }
+    const routed = this.routeWithCopies(ex, msg);
+    ex.stats?.published(routed.targets.length);
+    const now = Date.now();
+    for (const q of routed.targets) q.enqueue(routed.msg, now);
+    return routed.targets.length > 0;
+  }
+
+  /** Routes by the routing key plus the CC and BCC headers' keys; the message to enqueue has no BCC header. */
+  private routeWithCopies(ex: Exchange, msg: Message): { msg: Message; targets: Queue[] } {
+    const headers = msg.headers();
+    const extra = headerKeys(headers?.['CC']);
+    let out = msg;
+    if (headers?.['BCC'] !== undefined) {
+      extra.push(...headerKeys(headers['BCC']));
+      const rest = { ...headers };
+      delete rest['BCC'];
+      out = withProperties(msg, { ...msg.properties(), headers: rest });
+    }
+    return { msg: out, targets: extra.length > 0 ? this.routeExtraKeys(ex, extra, out) : this.route(ex, out.routingKey, out) };
   }
 
   // ---- dead-lettering -----------------------------------------------------------------

@@ -181,17 +181,13 @@ export function topologyRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     const body = decodePayload(b.payload ?? '', b.payload_encoding ?? 'string');
     const msg = amqp(() => buildMessage(e.name, b.routing_key, props, body));
     if (msg.expirationMs === -2) throw badRequest(`invalid expiration '${props.expiration ?? ''}'`);
-    let targets = vh.route(e, b.routing_key, msg);
-    const cc = props.headers?.['CC'];
-    if (Array.isArray(cc) && cc.length > 0) targets = vh.routeExtraKeys(e, cc.map(String), msg);
-    const now = Date.now();
-    for (const q of targets) q.enqueue(msg, now);
-    e.stats?.published(targets.length);
+    // As a basic.publish: CC / BCC copies, BCC removed, delayed exchanges hold the message.
+    const routed = vh.publishDirect(e, msg);
     count(vh.name, (c) => {
       c.publish++;
-      if (targets.length === 0) c.dropUnroutable++;
+      if (!routed) c.dropUnroutable++;
     });
-    return { routed: targets.length > 0 };
+    return { routed };
   });
 
   // ---- queues ----

@@ -3,9 +3,9 @@ import type { FieldTable, Method } from '@warren/protocol';
 import type { AccessControl, PermissionKind } from '../auth/access-control.js';
 import { accessRefused, connectionError, notFound, preconditionFailed } from '../errors.js';
 import type { Exchange } from '../exchange/exchange.js';
-import { withProperties } from '../message/build-message.js';
+import { withProperties, withoutBcc } from '../message/build-message.js';
 import type { Message } from '../message/message.js';
-import { PF_HEADERS, PF_REPLY_TO, PF_USER_ID } from '../message/property-flags.js';
+import { PF_REPLY_TO, PF_USER_ID } from '../message/property-flags.js';
 import { Consumer, type ConsumerOwner } from '../queue/consumer.js';
 import type { QueueEntry } from '../queue/queue-entry.js';
 import type { Queue } from '../queue/queue.js';
@@ -26,7 +26,7 @@ import { MessageCounters } from '../stats/counters.js';
 const REPLY_KEY_PREFIX = `${DIRECT_REPLY_TO}.`;
 
 type TxAction =
-  | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean; bcc: string[] | undefined }
+  | { kind: 'publish'; msg: Message; exchange: Exchange; mandatory: boolean }
   | { kind: 'ack'; tag: number; multiple: boolean }
   | { kind: 'reject'; tag: number; multiple: boolean; requeue: boolean; failed: boolean };
 
@@ -516,24 +516,17 @@ export class Channel implements ConsumerOwner {
     if (ex.type === 'topic') this.checkTopic(ex.name, 'write', msg.routingKey);
     if (ex.internal) throw accessRefused(`cannot publish to internal ${describeExchange(exchangeName, this.vhost.name)}`);
     const flags = msg.propertyFlags;
-    let bcc: string[] | undefined;
-    if ((flags & (PF_USER_ID | PF_REPLY_TO | PF_HEADERS)) !== 0) {
-      const bccHeader = (flags & PF_HEADERS) !== 0 ? msg.headers()?.['BCC'] : undefined;
-      // A message held by a delayed exchange keeps its BCC header until it is routed (VirtualHost.releaseDelayed).
-      const keepBcc = bccHeader !== undefined && ex.delayedType !== undefined && delayOf(msg) > 0;
-      if (bccHeader !== undefined && !keepBcc) bcc = keysOf(bccHeader);
-      msg = this.applySpecialProperties(msg, flags, keepBcc);
-    }
+    if ((flags & (PF_USER_ID | PF_REPLY_TO)) !== 0) msg = this.applySpecialProperties(msg, flags);
     const mandatory = this.publish.mandatory;
     if (this.tx !== undefined) {
-      this.tx.push({ kind: 'publish', msg, exchange: ex, mandatory, bcc });
+      this.tx.push({ kind: 'publish', msg, exchange: ex, mandatory });
       return;
     }
-    this.deliverPublished(msg, ex, mandatory, bcc);
+    this.deliverPublished(msg, ex, mandatory);
   }
 
-  /** user-id validation, direct reply-to rewriting and BCC removal (the rare paths). */
-  private applySpecialProperties(msg: Message, flags: number, keepBcc: boolean): Message {
+  /** user-id validation and direct reply-to rewriting (the rare paths). */
+  private applySpecialProperties(msg: Message, flags: number): Message {
     const props = msg.properties();
     if ((flags & PF_USER_ID) !== 0 && props.userId !== this.conn.user && !this.conn.isImpersonator) {
       throw preconditionFailed(`user_id property set to '${props.userId ?? ''}' but authenticated user was '${this.conn.user}'`);
@@ -543,35 +536,32 @@ export class Channel implements ConsumerOwner {
       if (this.replyTo === undefined) throw preconditionFailed('fast reply consumer does not exist');
       rewritten = withProperties(msg, { ...props, replyTo: this.replyTo.address });
     }
-    if (!keepBcc && (flags & PF_HEADERS) !== 0 && props.headers?.['BCC'] !== undefined) {
-      const headers = { ...props.headers };
-      delete headers['BCC'];
-      rewritten = withProperties(rewritten, { ...rewritten.properties(), headers });
-    }
     return rewritten;
   }
 
   /** Routes a message, enqueues it, and answers mandatory returns and confirms; true when it went to disk. */
-  private deliverPublished(msg: Message, ex: Exchange, mandatory: boolean, bcc: string[] | undefined): boolean {
+  /**
+   * Routes a message, enqueues it, and answers mandatory returns and confirms; true when it went
+   * to disk. The message still has its BCC header: it routes copies, and is removed before any
+   * queue or reply sees the message (a delayed exchange keeps it until the message is due).
+   */
+  private deliverPublished(published: Message, ex: Exchange, mandatory: boolean): boolean {
     const confirmTag = this.confirms?.next() ?? 0;
     let targets: Queue[];
     let delivered = false;
     let stored = false;
-    const delay = ex.delayedType !== undefined ? delayOf(msg) : 0;
+    const msg = withoutBcc(published);
+    const delay = ex.delayedType !== undefined ? delayOf(published) : 0;
     if (delay > 0) {
       // x-delayed-message: held now, routed when due (so never returned as unroutable).
-      stored = this.vhost.delayed.hold(msg, delay, ex.durable, Date.now());
+      stored = this.vhost.delayed.hold(published, delay, ex.durable, Date.now());
       delivered = true;
       targets = [];
-    } else if (ex.isDefault && msg.routingKey.startsWith(REPLY_KEY_PREFIX)) {
+    } else if (ex.isDefault && published.routingKey.startsWith(REPLY_KEY_PREFIX)) {
       delivered = this.conn.directReplyTo.deliver(msg.routingKey, msg);
       targets = [];
     } else {
-      targets = this.vhost.route(ex, msg.routingKey, msg);
-      const cc = (msg.propertyFlags & PF_HEADERS) !== 0 ? msg.headers()?.['CC'] : undefined;
-      const extra = cc !== undefined ? keysOf(cc) : [];
-      if (bcc !== undefined) extra.push(...bcc);
-      if (extra.length > 0) targets = this.vhost.routeExtraKeys(ex, extra, msg);
+      targets = this.vhost.routeCopies(ex, published);
     }
     if (ex.stats !== undefined) ex.stats.published(targets.length);
     let rejected = false;
@@ -652,7 +642,7 @@ export class Channel implements ConsumerOwner {
     let stored = false;
     try {
       for (const a of actions) {
-        if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory, a.bcc) || stored;
+        if (a.kind === 'publish') stored = this.deliverPublished(a.msg, a.exchange, a.mandatory) || stored;
         else if (a.kind === 'ack') this.settle(a.tag, a.multiple, false, false);
         else this.settle(a.tag, a.multiple, true, a.requeue, a.failed);
       }
@@ -696,13 +686,4 @@ function countGet(s: MessageCounters | undefined, noAck: boolean, redelivered: b
   if (redelivered) s.redeliver++;
 }
 
-function keysOf(v: unknown): string[] {
-  if (!Array.isArray(v)) return [];
-  const out: string[] = [];
-  for (const k of v) {
-    if (typeof k === 'string') out.push(k);
-    else if (Buffer.isBuffer(k)) out.push(k.toString('utf8'));
-  }
-  return out;
-}
 

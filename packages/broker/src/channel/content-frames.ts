@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { writeU32, type FrameWriter } from '@warren/protocol';
-import { copySmall, type Message } from '../message/message.js';
+import { copyBytes, writeU32, type FrameWriter } from '@warren/protocol';
+import type { Message } from '../message/message.js';
 
 /*
  * Hot-path encoders for the three methods that carry content out of the broker. They write
@@ -61,7 +61,7 @@ function writeContent(w: FrameWriter, channel: number, msg: Message, frameMax: n
   while (left > 0) {
     const n = left < maxPayload ? left : maxPayload;
     p = frameHeader(b, p, FRAME_BODY, channel, n);
-    copySmall(data, off, b, p, n);
+    copyBytes(data, off, b, p, n);
     p += n;
     b[p++] = FRAME_END;
     off += n;
@@ -86,11 +86,11 @@ export function writeDeliver(
   let p = frameHeader(b, w.pos, FRAME_METHOD, channel, 4 + argsLen);
   b[p] = 0; b[p + 1] = 60; b[p + 2] = 0; b[p + 3] = 60;
   p += 4;
-  copySmall(tagBytes, 0, b, p, tagBytes.length);
+  copyBytes(tagBytes, 0, b, p, tagBytes.length);
   p += tagBytes.length;
   p = writeU64(b, p, deliveryTag);
   b[p++] = redelivered ? 1 : 0;
-  copySmall(msg.data, 0, b, p, msg.erkLength);
+  copyBytes(msg.data, 0, b, p, msg.erkLength);
   p += msg.erkLength;
   b[p++] = FRAME_END;
   w.pos = writeContent(w, channel, msg, frameMax, p);

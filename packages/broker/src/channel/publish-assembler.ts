@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { decodeShortString, readU32 } from '@warren/protocol';
-import { copySmall, frameBody, Message, messageDataSize } from '../message/message.js';
+import { copyBytes, decodeShortString, readU32 } from '@warren/protocol';
+import { frameBody, Message, messageDataSize } from '../message/message.js';
 import { connectionError, preconditionFailed } from '../errors.js';
 
 /** RabbitMQ's default max_message_size (128 MiB). */
@@ -41,7 +41,7 @@ export class PublishAssembler {
     this.exchange = decodeShortString(buf, exStart, exStart + exLen);
     this.routingKey = decodeShortString(buf, rkStart, rkStart + rkLen);
     this.erkLength = p - (start + 2);
-    copySmall(buf, start + 2, this.erk, 0, this.erkLength);
+    copyBytes(buf, start + 2, this.erk, 0, this.erkLength);
     this.mandatory = (bits & 1) !== 0;
     if ((bits & 2) !== 0) throw connectionError(540, 'immediate=true');
     this.active = true;
@@ -63,7 +63,7 @@ export class PublishAssembler {
       throw preconditionFailed(`message size ${size} is larger than configured max size ${MAX_MESSAGE_SIZE}`);
     }
     const data = Buffer.allocUnsafe(messageDataSize(this.erkLength, this.headerLength, size));
-    copySmall(this.erk, 0, data, 0, this.erkLength);
+    copyBytes(this.erk, 0, data, 0, this.erkLength);
     // The header frame as received (frame header, payload, end octet): one copy.
     buf.copy(data, this.erkLength, start - 7, end + 1);
     frameBody(data, this.erkLength, this.headerLength, size);
@@ -82,7 +82,7 @@ export class PublishAssembler {
       if (this.received === this.bodySize) { this.active = false; this.discarding = false; }
       return undefined;
     }
-    copySmall(buf, start, this.data!, this.erkLength + 8 + this.headerLength + 7 + this.received, n);
+    copyBytes(buf, start, this.data!, this.erkLength + 8 + this.headerLength + 7 + this.received, n);
     this.received += n;
     return this.received === this.bodySize ? this.finish() : undefined;
   }

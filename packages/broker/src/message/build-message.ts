@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { encodeProperties, FrameWriter, type BasicProperties } from '@warren/protocol';
 import { frameBody, Message, messageDataSize } from './message.js';
+import { PF_HEADERS } from './property-flags.js';
 
 const scratch = new FrameWriter(4096);
 
@@ -33,4 +34,14 @@ export function buildMessage(exchange: string, routingKey: string, props: BasicP
 /** The same message with new properties (same exchange, routing key and body). */
 export function withProperties(msg: Message, props: BasicProperties, exchange = msg.exchange, routingKey = msg.routingKey): Message {
   return buildMessage(exchange, routingKey, props, msg.body());
+}
+
+/** The message as queues receive it: a BCC header (routing only, as in RabbitMQ) removed. */
+export function withoutBcc(msg: Message): Message {
+  if ((msg.propertyFlags & PF_HEADERS) === 0) return msg;
+  const headers = msg.headers();
+  if (headers?.['BCC'] === undefined) return msg;
+  const rest = { ...headers };
+  delete rest['BCC'];
+  return withProperties(msg, { ...msg.properties(), headers: rest });
 }

@@ -1,4 +1,4 @@
-import { copyBytes, writeU32, decodeProperties, decodeShortString, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
+import { writeU32, decodeProperties, decodeShortString, decodeTable, type BasicProperties, type FieldTable } from '@warren/protocol';
 import {
   PF_CONTENT_ENCODING, PF_CONTENT_TYPE, PF_CORRELATION_ID, PF_DELIVERY_MODE, PF_EXPIRATION, PF_HEADERS,
   PF_MESSAGE_ID, PF_PRIORITY, PF_REPLY_TO, PF_TIMESTAMP, PF_TYPE, PF_USER_ID,
@@ -130,9 +130,6 @@ export function frameBody(data: Buffer, erkLength: number, headerLength: number,
   writeU32(data, p + 3, bodySize);
   data[data.length - 1] = 0xce;
 }
-
-/** Copies a few bytes with a loop, more natively (kept under this name for the broker's callers). */
-export const copySmall = copyBytes;
 
 /** RabbitMQ accepts only a non-negative integer string of milliseconds. */
 export function parseExpiration(s: string): number {

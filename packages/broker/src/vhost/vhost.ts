@@ -2,7 +2,8 @@ import type { FieldTable } from '@warren/protocol';
 import { accessRefused, connectionError, notFound, preconditionFailed, resourceLocked } from '../errors.js';
 import { delayedTypeOf, Exchange, EXCHANGE_TYPES, type BindingDestination, type ExchangeType } from '../exchange/exchange.js';
 import { delayOf, DelayedScheduler, type DelayedHost } from '../exchange/delayed-scheduler.js';
-import { withProperties } from '../message/build-message.js';
+import { withProperties, withoutBcc } from '../message/build-message.js';
+import { PF_HEADERS } from '../message/property-flags.js';
 import { ExchangeCounters } from '../stats/counters.js';
 import type { Message } from '../message/message.js';
 import { deadLetterProperties, isDeadLetterCycle } from '../queue/dead-letter.js';
@@ -402,10 +403,9 @@ export class VirtualHost implements QueueHost, DelayedHost {
   releaseDelayed(held: Message): void {
     const ex = this.exchanges.get(held.exchange);
     if (ex === undefined || ex.delayedType === undefined) return;
-    const { msg, targets } = this.routeWithCopies(ex, held);
+    const targets = this.routeCopies(ex, held);
     if (ex.stats !== undefined) ex.stats.publishOut += targets.length;
-    const now = Date.now();
-    for (const q of targets) q.enqueue(msg, now);
+    this.enqueueAll(targets, withoutBcc(held));
   }
 
   /**
@@ -420,25 +420,27 @@ export class VirtualHost implements QueueHost, DelayedHost {
       ex.stats?.published(0);
       return true;
     }
-    const routed = this.routeWithCopies(ex, msg);
-    ex.stats?.published(routed.targets.length);
-    const now = Date.now();
-    for (const q of routed.targets) q.enqueue(routed.msg, now);
-    return routed.targets.length > 0;
+    const targets = this.routeCopies(ex, msg);
+    ex.stats?.published(targets.length);
+    this.enqueueAll(targets, withoutBcc(msg));
+    return targets.length > 0;
   }
 
-  /** Routes by the routing key plus the CC and BCC headers' keys; the message to enqueue has no BCC header. */
-  private routeWithCopies(ex: Exchange, msg: Message): { msg: Message; targets: Queue[] } {
+  /**
+   * Routes a published message by its routing key plus the keys of its CC and BCC headers, in one
+   * pass (one copy per queue). Queues should get `withoutBcc(msg)`.
+   */
+  routeCopies(ex: Exchange, msg: Message): Queue[] {
+    if ((msg.propertyFlags & PF_HEADERS) === 0) return this.route(ex, msg.routingKey, msg);
     const headers = msg.headers();
     const extra = headerKeys(headers?.['CC']);
-    let out = msg;
-    if (headers?.['BCC'] !== undefined) {
-      extra.push(...headerKeys(headers['BCC']));
-      const rest = { ...headers };
-      delete rest['BCC'];
-      out = withProperties(msg, { ...msg.properties(), headers: rest });
-    }
-    return { msg: out, targets: extra.length > 0 ? this.routeExtraKeys(ex, extra, out) : this.route(ex, out.routingKey, out) };
+    extra.push(...headerKeys(headers?.['BCC']));
+    return extra.length > 0 ? this.routeExtraKeys(ex, extra, msg) : this.route(ex, msg.routingKey, msg);
+  }
+
+  private enqueueAll(targets: Queue[], msg: Message): void {
+    const now = Date.now();
+    for (const q of targets) q.enqueue(msg, now);
   }
 
   // ---- dead-lettering -----------------------------------------------------------------
@@ -474,8 +476,13 @@ export class VirtualHost implements QueueHost, DelayedHost {
   }
 }
 
-/** The routing keys of a CC / BCC header (an array of strings), else none. */
+/** The routing keys of a CC / BCC header: its strings (an array of longstr), else none. */
 function headerKeys(v: unknown): string[] {
-  if (!Array.isArray(v)) return [];
-  return v.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k)));
+  const out: string[] = [];
+  if (!Array.isArray(v)) return out;
+  for (const k of v) {
+    if (typeof k === 'string') out.push(k);
+    else if (Buffer.isBuffer(k)) out.push(k.toString('utf8'));
+  }
+  return out;
 }

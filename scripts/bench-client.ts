@@ -77,6 +77,15 @@ async function startWarren(): Promise<Warren> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Per-second rate of `count` over SECONDS, after a 1 s warm-up. */
+async function measureRate(count: () => number): Promise<number> {
+  await sleep(1000);
+  const c0 = count();
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  return ((count() - c0) * 1000) / (performance.now() - t0);
+}
+
 // ------------------------------------------------------------------ 1. publish with confirms
 
 async function publishClient(url: string): Promise<number> {
@@ -102,11 +111,7 @@ async function publishClient(url: string): Promise<number> {
     }
   };
   kick();
-  await sleep(1000); // warm-up
-  const c0 = confirmed;
-  const t0 = performance.now();
-  await sleep(SECONDS * 1000);
-  const rate = ((confirmed - c0) * 1000) / (performance.now() - t0);
+  const rate = await measureRate(() => confirmed);
   stop = true;
   while (inFlight > 0) await sleep(10);
   await conn.deleteQueue(q);
@@ -143,11 +148,7 @@ async function publishAmqplib(url: string): Promise<number> {
     }
   };
   kick();
-  await sleep(1000);
-  const c0 = confirmed;
-  const t0 = performance.now();
-  await sleep(SECONDS * 1000);
-  const rate = ((confirmed - c0) * 1000) / (performance.now() - t0);
+  const rate = await measureRate(() => confirmed);
   stop = true;
   while (inFlight > 0) await sleep(10);
   await ch.deleteQueue(q);
@@ -248,11 +249,7 @@ async function s2Client(url: string): Promise<number> {
   };
   let sent = 0;
   kick();
-  await sleep(1000);
-  const g0 = got;
-  const t0 = performance.now();
-  await sleep(SECONDS * 1000);
-  const rate = ((got - g0) * 1000) / (performance.now() - t0);
+  const rate = await measureRate(() => got);
   stop = true;
   await sleep(100);
   await pubConn.deleteQueue(q);
@@ -288,11 +285,7 @@ async function s2Amqplib(url: string): Promise<number> {
     if (!stop) setTimeout(pump, 1);
   };
   pump();
-  await sleep(1000);
-  const g0 = got;
-  const t0 = performance.now();
-  await sleep(SECONDS * 1000);
-  const rate = ((got - g0) * 1000) / (performance.now() - t0);
+  const rate = await measureRate(() => got);
   stop = true;
   await sleep(100);
   await pch.deleteQueue(q);
@@ -325,11 +318,8 @@ async function s2Consume(bin: string, warren: WarrenAddress, consume: (queue: st
     if (queue === undefined) throw new Error('ampbench did not declare its queue');
     let got = 0;
     const stop = await consume(queue, () => { got++; });
-    await sleep(1000); // warm-up, and the backlog from before the consumer attached drains
-    const g0 = got;
-    const t0 = performance.now();
-    await sleep(SECONDS * 1000);
-    const rate = ((got - g0) * 1000) / (performance.now() - t0);
+    // the warm-up also drains the backlog from before the consumer attached
+    const rate = await measureRate(() => got);
     // Keep consuming until the publisher stops, so no backlog builds up behind it.
     await exited;
     await stop();
